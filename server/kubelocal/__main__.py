@@ -1,0 +1,3 @@
+from kubelocal.cli import main
+
+raise SystemExit(main())
