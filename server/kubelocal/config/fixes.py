@@ -57,3 +57,20 @@ def insert_version(index: locations.LineIndex, root: yaml.Node) -> problems.Fix:
         span=index.span(start, start),
         new_text=f"version: {SUPPORTED_VERSION_TEXT}\n{' ' * column}",
     )
+
+
+def apply_edits(text: str, edits: tuple[problems.TextEdit, ...]) -> str:
+    """The text with `edits` applied (positions refer to the original text; edits must not overlap).
+
+    Applied from the last to the first, so earlier positions stay valid.
+    """
+    index = locations.LineIndex(text)
+
+    def offset(position: problems.Position) -> int:
+        line = min(position.line, len(index.line_starts) - 1)
+        return min(index.line_starts[line] + position.column, index.line_end(line))
+
+    result = text
+    for edit in sorted(edits, key=lambda edit: (edit.span.start, edit.span.end), reverse=True):
+        result = result[: offset(edit.span.start)] + edit.new_text + result[offset(edit.span.end) :]
+    return result

@@ -25,6 +25,8 @@ class LineIndex:
         self.text = text
         self.length = len(text)
         self.line_starts = [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
+        # The parser, the schema, the checks and the model ask for the same nodes' spans.
+        self._spans: dict[tuple[int, int], problems.Span] = {}
 
     def position(self, offset: int) -> problems.Position:
         offset = min(max(offset, 0), self.length)
@@ -32,7 +34,11 @@ class LineIndex:
         return problems.Position(line=line, column=offset - self.line_starts[line])
 
     def span(self, start: int, end: int) -> problems.Span:
-        return problems.Span(start=self.position(start), end=self.position(max(start, end)))
+        end = max(start, end)
+        span = self._spans.get((start, end))
+        if span is None:
+            span = self._spans[start, end] = problems.Span(start=self.position(start), end=self.position(end))
+        return span
 
     def line_end(self, line: int) -> int:
         """Offset of the end of `line`'s content (before its line break)."""

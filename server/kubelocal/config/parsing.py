@@ -93,7 +93,25 @@ def parse(text: str) -> Parsed:
 
 
 def node_span(index: locations.LineIndex, node: yaml.Node) -> problems.Span:
-    return index.span(node.start_mark.index, node.end_mark.index)
+    start = node.start_mark.index
+    end = content_end(node)
+    # A block scalar (`|`, `>`) ends after its last line break: stop at its last character.
+    text = index.text
+    while end > start and text[end - 1] in " \t\r\n":
+        end -= 1
+    return index.span(start, end)
+
+
+def content_end(node: yaml.Node) -> int:
+    """Where a node's own text ends.
+
+    libyaml ends a block list or mapping where the next token starts (the next line, after any
+    comment lines); the node's text really ends with its last item's.
+    """
+    while isinstance(node, yaml.MappingNode | yaml.SequenceNode) and not node.flow_style and node.value:
+        last = node.value[-1]
+        node = last[1] if isinstance(node, yaml.MappingNode) else last
+    return node.end_mark.index
 
 
 def key_text(node: yaml.Node) -> str | None:
