@@ -255,8 +255,8 @@ class _Builder:
             return node.value
         try:
             return constructor(_SCALAR_CONSTRUCTOR, node)
-        except (yaml.YAMLError, ValueError, TypeError, OverflowError):
-            # E.g. `!!int abc` or `!!binary` that is not base64: an explicit tag that does not fit.
+        except Exception:
+            # An explicit tag that does not fit its text: `!!int abc`, `!!binary` that is not base64.
             self._problem(
                 "wrong-type",
                 f"'{node.value}' is not a valid {node.tag.rsplit(':', 1)[-1]}. "
