@@ -112,3 +112,12 @@ def test_a_fix_edits_only_its_range():
     (edit,) = problem.fixes[0].edits
     assert expect.span_tuple(edit.span) == (3, 11, 3, 14)
     assert edit.new_text == '"yes"'
+
+
+def test_quoting_keeps_an_anchor_and_its_alias_working():
+    text = "version: 0.1\nenv:\n  - name: A\n    value: &flag yes\n  - name: B\n    value: *flag\n"
+    after = fixed(text, "ambiguous-scalar")
+    assert after == 'version: 0.1\nenv:\n  - name: A\n    value: &flag "yes"\n  - name: B\n    value: *flag\n'
+    result = checking.check(after)
+    assert result.problems == ()
+    assert result.model is not None and [entry.value for entry in result.model.env] == ["yes", "yes"]

@@ -9,7 +9,7 @@ empty); values YAML reads as a boolean, number or null (`ambiguous-scalar`); uns
 
 import pytest
 
-from kubelocal.config import checking, problems
+from kubelocal.config import checking, problems, schema
 
 from . import expect
 
@@ -176,3 +176,49 @@ def test_problems_are_sorted_by_position():
     starts = [(p.span.start.line, p.span.start.column) for p in result.problems]
     assert starts == sorted(starts)
     assert expect.codes(result) == ["unknown-key", "unsupported-version", "wrong-type", "unknown-key"]
+
+
+def test_a_date_is_ambiguous_too():
+    # YAML 1.1 reads 2001-12-14 as a date; jsonschema-rs cannot take dates, so this also covers the
+    # pure-Python validator that takes over then.
+    problem = expect.only(
+        checking.check("version: 0.1\nenv:\n  - name: A\n    value: 2001-12-14\n"), "ambiguous-scalar"
+    )
+    assert expect.span_tuple(problem.span) == (3, 11, 3, 21)
+    assert problem.message == (
+        'YAML reads 2001-12-14 as the date 2001-12-14, but env[0].value must be text. Quote it: "2001-12-14".'
+    )
+
+
+def test_binary_data_is_a_wrong_type():
+    result = checking.check(
+        "version: 0.1\nenv:\n  - name: A\n    value: !!binary aGVsbG8=\n  - {name: B, valu: x}\n"
+    )
+    assert expect.codes(result) == ["wrong-type", "missing-key", "unknown-key"]
+    assert "but it is binary data" in result.problems[0].message
+
+
+def test_both_validators_report_the_same_errors():
+    # jsonschema-rs does the work; the pure-Python jsonschema takes over for dates and bytes.
+    value = {
+        "version": None,
+        "evn": 1,
+        "env": [{"name": "a", "valeu": 1}, {"name": 1, "value": True}, "x"],
+        "volumeMounts": {"name": "x"},
+        "enableFeatures": ["Probe", 3],
+    }
+
+    def key(error):
+        return (
+            error.path,
+            error.keyword,
+            error.unexpected,
+            error.allowed,
+            error.missing,
+            tuple(sorted(error.types)),
+        )
+
+    rust = sorted(key(error) for error in schema.schema_errors(value))
+    python = sorted(key(schema._from_python(error)) for error in schema.validator().iter_errors(value))
+    assert rust == python
+    assert len(rust) == 12

@@ -30,8 +30,17 @@ def check(text: str) -> CheckResult:
         found.append(_empty_file(parsed.index))
     found.extend(schema.validate(parsed))
     found.extend(checks.run(parsed))
-    found.sort(key=lambda problem: (problem.span.start, problem.span.end, problem.code))
-    return CheckResult(problems=tuple(found), model=model.build(parsed))
+    return CheckResult(problems=_sorted_once(found), model=model.build(parsed))
+
+
+def _sorted_once(found: list[problems.Problem]) -> tuple[problems.Problem, ...]:
+    """Sorted by position; an aliased node is checked once per alias, but reported once."""
+    unique: dict[tuple[str, problems.Span], problems.Problem] = {}
+    for problem in found:
+        unique.setdefault((problem.code, problem.span), problem)
+    return tuple(
+        sorted(unique.values(), key=lambda problem: (problem.span.start, problem.span.end, problem.code))
+    )
 
 
 def check_bytes(data: bytes) -> CheckResult:

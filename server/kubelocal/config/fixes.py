@@ -18,22 +18,17 @@ def replace(*, title: str, span: problems.Span, new_text: str) -> problems.Fix:
     return problems.Fix(title=title, edits=(problems.TextEdit(span=span, new_text=new_text),))
 
 
-def quote_scalar(index: locations.LineIndex, node: yaml.ScalarNode) -> problems.Fix:
-    """Quote a plain scalar so YAML reads it as text: `yes` -> `"yes"`, an empty value -> `""`.
+def quote_scalar(span: problems.Span, text: str) -> problems.Fix:
+    """Quote the plain scalar `text` at `span` so YAML reads it as text: `yes` -> `"yes"`.
 
     An empty plain scalar (`value:` with nothing after it) sits right after the colon, so the
     quotes are inserted with a space before them (`value:""` would be one plain scalar).
     """
-    span = index.span(node.start_mark.index, node.end_mark.index)
-    if node.value == "":
-        return problems.Fix(
-            title='Set to the empty text ""', edits=(problems.TextEdit(span=span, new_text=' ""'),)
-        )
+    if text == "":
+        return replace(title='Set to the empty text ""', span=span, new_text=' ""')
     # A JSON string is a valid YAML double-quoted scalar; keep non-ASCII characters readable.
-    quoted = json.dumps(node.value, ensure_ascii=False)
-    return problems.Fix(
-        title=f"Quote as text: {quoted}", edits=(problems.TextEdit(span=span, new_text=quoted),)
-    )
+    quoted = json.dumps(text, ensure_ascii=False)
+    return replace(title=f"Quote as text: {quoted}", span=span, new_text=quoted)
 
 
 def insert_version(index: locations.LineIndex, root: yaml.Node) -> problems.Fix:

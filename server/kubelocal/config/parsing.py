@@ -158,8 +158,21 @@ def resolve_path(root: yaml.Node, path: tuple[str | int, ...]) -> tuple[yaml.Nod
     return key_node, node
 
 
-def is_plain_scalar(node: yaml.Node) -> bool:
-    return isinstance(node, yaml.ScalarNode) and not node.style
+def plain_scalar_start(index: locations.LineIndex, node: yaml.Node) -> int | None:
+    """Where the text of an untagged plain scalar starts (after an anchor), else None.
+
+    A plain scalar is the one YAML resolves by its look (`yes`, `0123`); a tagged one (`!!int 1`)
+    says what it is, and a quoted or block one is text.
+    """
+    if not isinstance(node, yaml.ScalarNode) or node.style:
+        return None
+    start, end = node.start_mark.index, node.end_mark.index
+    value_start = end - len(node.value)
+    if value_start < start or index.text[value_start:end] != node.value:
+        return None  # a plain scalar folded over several lines
+    if "!" in index.text[start:value_start]:
+        return None
+    return value_start
 
 
 class _BuildStopped(Exception):
@@ -256,7 +269,8 @@ class _Builder:
         try:
             return constructor(_SCALAR_CONSTRUCTOR, node)
         except Exception:
-            # An explicit tag that does not fit its text: `!!int abc`, `!!binary` that is not base64.
+            # PyYAML's constructors raise anything (IndexError on an empty `!!int`): an explicit tag
+            # that does not fit its text, like `!!int abc` or `!!binary` that is not base64.
             self._problem(
                 "wrong-type",
                 f"'{node.value}' is not a valid {node.tag.rsplit(':', 1)[-1]}. "
