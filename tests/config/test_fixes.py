@@ -121,3 +121,9 @@ def test_quoting_keeps_an_anchor_and_its_alias_working():
     result = checking.check(after)
     assert result.problems == ()
     assert result.model is not None and [entry.value for entry in result.model.env] == ["yes", "yes"]
+
+
+def test_a_byte_order_mark_stays_in_front():
+    after = fixed("\ufeffevn: []\nversion: 0.1\n", "unknown-key")
+    assert after == "\ufeffenv: []\nversion: 0.1\n"
+    assert fixed("\ufeffenv: []\n", "missing-version") == "\ufeffversion: 0.1\nenv: []\n"

@@ -183,3 +183,10 @@ def test_unknown_tag_is_reported_and_read_as_text():
 def test_non_scalar_key_is_a_wrong_type():
     result = checking.check("version: 0.1\n? [a, b]\n: c\n")
     assert expect.spans(result, "wrong-type") == [(1, 2, 1, 8)]
+
+
+def test_a_leading_byte_order_mark_shifts_first_line_columns_only():
+    result = checking.check("\ufeffevn: []\nversion: 0.1\n")
+    assert expect.spans(result, "unknown-key") == [(0, 1, 0, 4)]
+    result = checking.check("\ufeff\r\nenv:\n")
+    assert expect.spans(result, "missing-version") == [(1, 0, 1, 3)]

@@ -12,14 +12,26 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import functools
 
 from kubelocal.config import checks, locations, model, parsing, problems, schema, template
 
 
 @dataclasses.dataclass(frozen=True)
 class CheckResult:
+    """The problems, sorted by position, and the model of the file.
+
+    `model` is built on first access and then kept: reporting problems (an editor does it on
+    every pause in typing) does not pay for it. It is None when the text is not a mapping.
+    """
+
     problems: tuple[problems.Problem, ...]
-    model: model.ConfigModel | None
+    parsed: parsing.Parsed | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    @functools.cached_property
+    def model(self) -> model.ConfigModel | None:
+        # cached_property writes the instance's __dict__ directly, which a frozen dataclass allows.
+        return model.build(self.parsed) if self.parsed is not None else None
 
 
 def check(text: str) -> CheckResult:
@@ -30,7 +42,7 @@ def check(text: str) -> CheckResult:
         found.append(_empty_file(parsed.index))
     found.extend(schema.validate(parsed))
     found.extend(checks.run(parsed))
-    return CheckResult(problems=_sorted_once(found), model=model.build(parsed))
+    return CheckResult(problems=_sorted_once(found), parsed=parsed)
 
 
 def _sorted_once(found: list[problems.Problem]) -> tuple[problems.Problem, ...]:
@@ -71,7 +83,7 @@ def _encoding_problem(index: locations.LineIndex, offset: int, message: str) -> 
     start = index.position(offset)
     span = problems.Span(start=start, end=problems.Position(line=start.line, column=start.column + 1))
     problem = problems.Problem(code="encoding", severity=problems.Severity.ERROR, message=message, span=span)
-    return CheckResult(problems=(problem,), model=None)
+    return CheckResult(problems=(problem,))
 
 
 def _empty_file(index: locations.LineIndex) -> problems.Problem:

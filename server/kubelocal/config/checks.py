@@ -47,8 +47,11 @@ def _env(index: locations.LineIndex, root: yaml.MappingNode) -> list[problems.Pr
         if name_node is not None and _is_text(name_node):
             found.extend(_env_name(index, name_node, first_names))
         if value_node is not None and _is_text(value_node):
+            issues = tokens.parse(value_node.value).issues
+            if not issues:
+                continue
             locator = model.locate_value(index, value_node)
-            for issue in tokens.parse(value_node.value).issues:
+            for issue in issues:
                 fix = _token_type_fix(locator, issue)
                 found.append(
                     problems.Problem(
@@ -78,8 +81,7 @@ def _env_name(
     index: locations.LineIndex, name_node: yaml.ScalarNode, first_names: dict[str, yaml.Node]
 ) -> list[problems.Problem]:
     name = name_node.value
-    span = parsing.node_span(index, name_node)
-    found = []
+    found: list[problems.Problem] = []
     if name in first_names:
         first = index.position(first_names[name].start_mark.index)
         found.append(
@@ -90,12 +92,15 @@ def _env_name(
                     f"The environment variable '{name}' is already set on line {first.line + 1}. "
                     "Remove one of the two entries or rename one."
                 ),
-                span=span,
+                span=parsing.node_span(index, name_node),
                 data={"name": name, "first": {"line": first.line, "column": first.column}},
             )
         )
     else:
         first_names[name] = name_node
+    if _EXPORTABLE_NAME.fullmatch(name) and len(name) < ENV_NAME_LIMIT:
+        return found  # the common case, decided without computing a span
+    span = parsing.node_span(index, name_node)
     if not name or "=" in name or "\0" in name:
         found.append(
             problems.Problem(

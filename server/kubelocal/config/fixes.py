@@ -46,7 +46,8 @@ def insert_version(index: locations.LineIndex, root: yaml.Node) -> problems.Fix:
             span=index.span(after_brace, after_brace),
             new_text=f"version: {SUPPORTED_VERSION_TEXT}{separator}",
         )
-    column = index.position(start).column
+    # The mapping's indentation in the text (not the position's column, which counts a leading BOM).
+    column = start - index.line_starts[index.position(start).line]
     return replace(
         title=f"Add version: {SUPPORTED_VERSION_TEXT}",
         span=index.span(start, start),
@@ -57,15 +58,13 @@ def insert_version(index: locations.LineIndex, root: yaml.Node) -> problems.Fix:
 def apply_edits(text: str, edits: tuple[problems.TextEdit, ...]) -> str:
     """The text with `edits` applied (positions refer to the original text; edits must not overlap).
 
-    Applied from the last to the first, so earlier positions stay valid.
+    Applied from the last to the first, so earlier positions stay valid. A leading byte-order mark
+    stays in front.
     """
     index = locations.LineIndex(text)
-
-    def offset(position: problems.Position) -> int:
-        line = min(position.line, len(index.line_starts) - 1)
-        return min(index.line_starts[line] + position.column, index.line_end(line))
-
-    result = text
+    result = index.text
     for edit in sorted(edits, key=lambda edit: (edit.span.start, edit.span.end), reverse=True):
-        result = result[: offset(edit.span.start)] + edit.new_text + result[offset(edit.span.end) :]
-    return result
+        result = (
+            result[: index.offset(edit.span.start)] + edit.new_text + result[index.offset(edit.span.end) :]
+        )
+    return text[: index.first_line_shift] + result

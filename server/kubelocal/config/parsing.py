@@ -33,6 +33,7 @@ NESTING_LIMIT = 100
 # The characters libyaml's reader accepts (YAML 1.1 "printable"); anything else stops the parse.
 _FORBIDDEN_CHARACTER = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
+_STR_TAG = "tag:yaml.org,2002:str"
 _SCALAR_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
@@ -53,6 +54,8 @@ class Parsed:
 def parse(text: str) -> Parsed:
     """Parse `text`; never raises for any input text."""
     parsed = Parsed(index=locations.LineIndex(text))
+    # From here on, the text without a leading byte-order mark, as libyaml's marks count it.
+    text = parsed.index.text
     forbidden = _FORBIDDEN_CHARACTER.search(text)
     if forbidden is not None:
         parsed.problems.append(_forbidden_character_problem(parsed.index, forbidden.start()))
@@ -179,27 +182,38 @@ class _BuildStopped(Exception):
     """Building the value stopped; the reason is already in the builder's problems."""
 
 
+_IN_PROGRESS = object()
+
+
 class _Builder:
+    """Builds values from nodes, once per collection node (an alias shares the anchor's value).
+
+    Scalars are not memoized: an alias of a scalar costs one node, so it cannot explode. Sizes
+    (nodes a collection stands for once expanded) are computed only when an alias is met.
+    """
+
     def __init__(self, index: locations.LineIndex) -> None:
         self.index = index
         self.problems: list[problems.Problem] = []
         self.built: dict[int, Any] = {}
         self.sizes: dict[int, int] = {}
-        self.in_progress: set[int] = set()
         self.alias_expansion = 0
 
     def build(self, node: yaml.Node, *, depth: int, place: yaml.Node | None = None) -> Any:
         """Build the value of `node`; `place` is where the node is referred to (for alias problems)."""
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node)
         node_id = id(node)
-        if node_id in self.in_progress:
+        value = self.built.get(node_id, self)
+        if value is _IN_PROGRESS:
             self._stop(
                 "alias-limit",
                 "This alias refers to a node that contains it, which would never end. "
                 "Replace the alias with the values it should stand for.",
                 place or node,
             )
-        if node_id in self.built:
-            self.alias_expansion += self.sizes[node_id]
+        if value is not self:  # built before: this is an alias
+            self.alias_expansion += self._size(node)
             if self.alias_expansion > ALIAS_EXPANSION_LIMIT:
                 self._stop(
                     "alias-limit",
@@ -207,7 +221,7 @@ class _Builder:
                     "(an alias bomb?). Write the values out, or use fewer aliases of aliases.",
                     place or node,
                 )
-            return self.built[node_id]
+            return value
         if depth > NESTING_LIMIT:
             self._stop(
                 "nesting-limit",
@@ -215,10 +229,9 @@ class _Builder:
                 "KubernetesLocalProcessConfig.yaml needs three. Flatten this value.",
                 node,
             )
-        self.in_progress.add(node_id)
-        size = 1
+        self.built[node_id] = _IN_PROGRESS
         if isinstance(node, yaml.MappingNode):
-            value: Any = {}
+            value = {}
             first_keys: dict[str, yaml.Node] = {}
             for key_node, value_node in node.value:
                 key = key_text(key_node)
@@ -241,20 +254,29 @@ class _Builder:
                     continue
                 first_keys[key] = key_node
                 value[key] = self.build(value_node, depth=depth + 1, place=key_node)
-                size += self.sizes[id(value_node)]
-        elif isinstance(node, yaml.SequenceNode):
-            value = []
-            for item in node.value:
-                value.append(self.build(item, depth=depth + 1, place=node))
-                size += self.sizes[id(item)]
         else:
-            value = self._scalar(node)
-        self.in_progress.discard(node_id)
+            value = [self.build(item, depth=depth + 1, place=node) for item in node.value]
         self.built[node_id] = value
-        self.sizes[node_id] = size
         return value
 
+    def _size(self, node: yaml.Node) -> int:
+        """How many nodes `node` stands for once its aliases are expanded (memoized).
+
+        Only called for nodes already built, so there is no cycle and the depth is bounded.
+        """
+        if isinstance(node, yaml.ScalarNode):
+            return 1
+        size = self.sizes.get(id(node))
+        if size is None:
+            children = (
+                (value for _, value in node.value) if isinstance(node, yaml.MappingNode) else node.value
+            )
+            size = self.sizes[id(node)] = 1 + sum(self._size(child) for child in children)
+        return size
+
     def _scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag == _STR_TAG:  # most scalars: no constructor call needed
+            return node.value
         constructor = yaml.constructor.SafeConstructor.yaml_constructors.get(node.tag)
         if constructor is None:
             if node.tag.startswith("tag:yaml.org,2002:"):
