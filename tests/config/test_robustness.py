@@ -40,7 +40,7 @@ def assert_inside(text: str, span: problems.Span) -> None:
 def assert_sound(text: str, result: checking.CheckResult) -> None:
     assert list(result.problems) == sorted(result.problems, key=lambda p: (p.span.start, p.span.end, p.code))
     for problem in result.problems:
-        assert problem.code and problem.message
+        assert problem.code in problems.CODES and problem.message
         assert_inside(text, problem.span)
         for fix in problem.fixes:
             for edit in fix.edits:

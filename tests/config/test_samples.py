@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from kubelocal.config import checking
+from kubelocal.config import checking, problems
 
 SAMPLES = pathlib.Path(__file__).resolve().parents[2] / "samples"
 CONFIGS = SAMPLES / "configs"
@@ -65,6 +65,14 @@ def test_every_problem_sample_shows_each_problem_at_its_place():
 def test_each_file_problem_sample_shows_its_problem(path):
     result = checking.check_bytes(path.read_bytes())
     assert [p.code for p in result.problems] == [path.stem]
+
+
+def test_the_samples_show_every_code_the_checker_has():
+    shown = {code for _, _, code in EVERY_PROBLEM} | {
+        path.stem for path in (CONFIGS / "file-problems").iterdir()
+    }
+    # invalid-value is the fallback for schema keywords this schema does not use.
+    assert shown == set(problems.CODES) - {"invalid-value"}
 
 
 @pytest.mark.slow

@@ -90,20 +90,28 @@ def test_wrong_type_is_on_the_value():
     text = "version: 0.1\nenv:\n  name: A\n"
     problem = expect.only(checking.check(text), "wrong-type")
     assert expect.span_tuple(problem.span) == (2, 2, 2, 9)
-    assert problem.message == "env must be a list, but it is a mapping. Write a list here."
+    assert problem.message == (
+        "env must be a list of entries with name and value, but it is a mapping. "
+        "Write each item on its own line, starting with '- '."
+    )
 
 
 def test_wrong_type_of_an_empty_value_is_on_its_key():
     problem = expect.only(checking.check("version: 0.1\nenv:\n"), "wrong-type")
     assert expect.span_tuple(problem.span) == (1, 0, 1, 3)
-    assert problem.message == "env must be a list, but it is null (no value). Write a list here."
+    assert problem.message == (
+        "env must be a list of entries with name and value, but it is null (no value). "
+        "Write each item on its own line, starting with '- '."
+    )
 
 
 def test_top_level_that_is_not_a_mapping():
     result = checking.check("- version: 0.1\n")
     problem = expect.only(result, "wrong-type")
     assert expect.span_tuple(problem.span) == (0, 0, 0, 14)
-    assert problem.message.startswith("The file must be a mapping of keys to values, but it is a list.")
+    assert problem.message == (
+        "The file must be a mapping of keys to values, but it is a list. Write it as 'key: value' lines."
+    )
     assert result.model is None
 
 
@@ -222,3 +230,21 @@ def test_both_validators_report_the_same_errors():
     python = sorted(key(schema._from_python(error)) for error in schema.validator().iter_errors(value))
     assert rust == python
     assert len(rust) == 12
+
+
+def test_each_missing_key_of_an_empty_entry_is_reported():
+    result = checking.check("version: 0.1\nenv:\n  - {}\n")
+    assert [(p.code, p.data["key"]) for p in result.problems] == [
+        ("missing-key", "name"),
+        ("missing-key", "value"),
+    ]
+    assert expect.spans(result, "missing-key") == [(2, 4, 2, 4), (2, 4, 2, 4)]
+
+
+def test_wrong_type_where_text_belongs():
+    problem = expect.only(checking.check("version: 0.1\nenableFeatures: [[Probes]]\n"), "wrong-type")
+    assert expect.span_tuple(problem.span) == (1, 17, 1, 25)
+    assert problem.message == (
+        "enableFeatures[0] must be text, but it is a list. "
+        "Write it as text (quoted if it contains ': ', '#' or starts with a special character)."
+    )

@@ -47,9 +47,9 @@ def check(text: str) -> CheckResult:
 
 def _sorted_once(found: list[problems.Problem]) -> tuple[problems.Problem, ...]:
     """Sorted by position; an aliased node is checked once per alias, but reported once."""
-    unique: dict[tuple[str, problems.Span], problems.Problem] = {}
+    unique: dict[tuple[str, problems.Span, str], problems.Problem] = {}
     for problem in found:
-        unique.setdefault((problem.code, problem.span), problem)
+        unique.setdefault((problem.code, problem.span, problem.message), problem)
     return tuple(
         sorted(unique.values(), key=lambda problem: (problem.span.start, problem.span.end, problem.code))
     )

@@ -187,23 +187,32 @@ def validate(parsed: parsing.Parsed) -> list[problems.Problem]:
     for error in schema_errors(parsed.value):
         by_path.setdefault(error.path, []).append(error)
     found: list[problems.Problem] = []
+    reported: set[tuple[str, int, tuple[str, ...], tuple[str, ...]]] = set()
     for path, path_errors in by_path.items():
+        key_node, node = parsing.resolve_path(parsed.root, path)
+        if node is None:
+            continue
         has_type_error = any(error.keyword == "type" for error in path_errors)
         for error in path_errors:
             if has_type_error and error.keyword != "type":
                 continue  # `enableFeatures: [1]`: "not text" says it; "not a feature" is noise.
-            found.extend(_problems_for(parsed, path, error))
+            # An aliased node fails once per alias; it is one place in the text, so one problem.
+            place = (error.keyword, id(node), error.missing, error.unexpected)
+            if place in reported:
+                continue
+            reported.add(place)
+            found.extend(_problems_for(parsed, path, key_node, node, error))
     return found
 
 
 def _problems_for(
-    parsed: parsing.Parsed, path: tuple[Any, ...], error: SchemaError
+    parsed: parsing.Parsed,
+    path: tuple[Any, ...],
+    key_node: yaml.Node | None,
+    node: yaml.Node,
+    error: SchemaError,
 ) -> list[problems.Problem]:
     index = parsed.index
-    assert parsed.root is not None
-    key_node, node = parsing.resolve_path(parsed.root, path)
-    if node is None:
-        return []
     where = describe_path(path)
     match error.keyword:
         case "additionalProperties":
@@ -220,9 +229,8 @@ def _problems_for(
                     code="wrong-type",
                     severity=problems.Severity.ERROR,
                     message=(
-                        f"{where} must be {_describe_types(expected_types)}, "
-                        f"but it is {_describe_value(error.instance)}. "
-                        f"Write {_describe_types(expected_types)} here."
+                        f"{where} must be {_describe_expected(path, expected_types)}, "
+                        f"but it is {_describe_value(error.instance)}. {_TYPE_HINTS[expected_types[0]]}"
                     ),
                     span=_value_span(index, key_node, node),
                     data={"expected": expected_types},
@@ -407,6 +415,30 @@ _TYPE_NAMES = {
     "boolean": "true or false",
     "null": "empty",
 }
+
+
+_TYPE_HINTS = {
+    "string": "Write it as text (quoted if it contains ': ', '#' or starts with a special character).",
+    "number": "Write it as text or a number.",
+    "array": "Write each item on its own line, starting with '- '.",
+    "object": "Write it as 'key: value' lines.",
+    "integer": "Write a whole number.",
+    "boolean": "Write true or false.",
+    "null": "Leave it empty.",
+}
+
+
+def _describe_expected(path: tuple[Any, ...], types: list[str]) -> str:
+    """What the schema expects at `path`, e.g. "a list of entries with name and value"."""
+    node: dict[str, Any] = load_schema()
+    for step in path:
+        node = node.get("items", {}) if isinstance(step, int) else node.get("properties", {}).get(step, {})
+    items = node.get("items", {})
+    if types == ["array"] and items.get("type") == "object":
+        return f"a list of entries with {' and '.join(items.get('properties', {}))}"
+    if types == ["array"] and items.get("type") == "string":
+        return "a list of names"
+    return _describe_types(types)
 
 
 def _type_order(name: str) -> int:
