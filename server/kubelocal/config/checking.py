@@ -60,7 +60,7 @@ def check_bytes(data: bytes) -> CheckResult:
     problem at the first byte that cannot be decoded."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _encoding_problem(
-            locations.LineIndex(""), 0, "The file is UTF-16 text. Save it as UTF-8 and check again."
+            problems.Position(0, 0), "The file is UTF-16 text. Save it as UTF-8 and check again."
         )
     try:
         text = data.decode("utf-8-sig")
@@ -69,8 +69,7 @@ def check_bytes(data: bytes) -> CheckResult:
         index = locations.LineIndex(prefix)
         where = index.end_position()
         return _encoding_problem(
-            index,
-            index.length,
+            where,
             (
                 f"The file is not UTF-8 text: byte 0x{data[error.start]:02X} at line {where.line + 1}, "
                 f"column {where.column + 1} cannot be decoded. Save the file as UTF-8 and check again."
@@ -79,8 +78,7 @@ def check_bytes(data: bytes) -> CheckResult:
     return check(text)
 
 
-def _encoding_problem(index: locations.LineIndex, offset: int, message: str) -> CheckResult:
-    start = index.position(offset)
+def _encoding_problem(start: problems.Position, message: str) -> CheckResult:
     span = problems.Span(start=start, end=problems.Position(line=start.line, column=start.column + 1))
     problem = problems.Problem(code="encoding", severity=problems.Severity.ERROR, message=message, span=span)
     return CheckResult(problems=(problem,))

@@ -43,9 +43,9 @@ def _env(index: locations.LineIndex, root: yaml.MappingNode) -> list[problems.Pr
     found: list[problems.Problem] = []
     first_names: dict[str, yaml.Node] = {}
     for item in model.list_items(root, "env"):
-        name_node, value_node = model.item_fields(item, "name", "value")
+        name_node, value_node = model.item_fields(item, first="name", second="value")
         if name_node is not None and _is_text(name_node):
-            found.extend(_env_name(index, name_node, first_names))
+            found.extend(_env_name(index, name_node, first_names=first_names))
         if value_node is not None and _is_text(value_node):
             issues = tokens.parse(value_node.value).issues
             if not issues:
@@ -78,7 +78,7 @@ def _token_type_fix(locator: model.ValueLocator, issue: tokens.Issue) -> problem
 
 
 def _env_name(
-    index: locations.LineIndex, name_node: yaml.ScalarNode, first_names: dict[str, yaml.Node]
+    index: locations.LineIndex, name_node: yaml.ScalarNode, *, first_names: dict[str, yaml.Node]
 ) -> list[problems.Problem]:
     name = name_node.value
     found: list[problems.Problem] = []
@@ -147,7 +147,7 @@ def _volume_mounts(index: locations.LineIndex, root: yaml.MappingNode) -> list[p
     found = []
     first_names: dict[str, yaml.Node] = {}
     for item in model.list_items(root, "volumeMounts"):
-        name_node, path_node = model.item_fields(item, "name", "localPath")
+        name_node, path_node = model.item_fields(item, first="name", second="localPath")
         if name_node is not None and _is_text(name_node):
             if name_node.value in first_names:
                 first = index.position(first_names[name_node.value].start_mark.index)
@@ -181,7 +181,7 @@ def _volume_mounts(index: locations.LineIndex, root: yaml.MappingNode) -> list[p
                             f"localPath {reason}, which no directory can be named. Write the workstation "
                             "directory where the volume's files should appear."
                         ),
-                        span=_value_or_key_span(index, item, "localPath", path_node),
+                        span=_value_or_key_span(index, item, key="localPath", value_node=path_node),
                         data={"reason": reason},
                     )
                 )
@@ -189,7 +189,7 @@ def _volume_mounts(index: locations.LineIndex, root: yaml.MappingNode) -> list[p
 
 
 def _value_or_key_span(
-    index: locations.LineIndex, item: yaml.Node, key: str, value_node: yaml.Node
+    index: locations.LineIndex, item: yaml.Node, *, key: str, value_node: yaml.Node
 ) -> problems.Span:
     if value_node.start_mark.index < value_node.end_mark.index:
         return parsing.node_span(index, value_node)

@@ -210,7 +210,7 @@ class _Builder:
                 "alias-limit",
                 "This alias refers to a node that contains it, which would never end. "
                 "Replace the alias with the values it should stand for.",
-                place or node,
+                node=place or node,
             )
         if value is not self:  # built before: this is an alias
             self.alias_expansion += self._size(node)
@@ -219,7 +219,7 @@ class _Builder:
                     "alias-limit",
                     f"Aliases here expand the document beyond {ALIAS_EXPANSION_LIMIT} nodes "
                     "(an alias bomb?). Write the values out, or use fewer aliases of aliases.",
-                    place or node,
+                    node=place or node,
                 )
             return value
         if depth > NESTING_LIMIT:
@@ -227,7 +227,7 @@ class _Builder:
                 "nesting-limit",
                 f"Nesting deeper than {NESTING_LIMIT} levels is not supported; "
                 "KubernetesLocalProcessConfig.yaml needs three. Flatten this value.",
-                node,
+                node=node,
             )
         self.built[node_id] = _IN_PROGRESS
         if isinstance(node, yaml.MappingNode):
@@ -239,7 +239,7 @@ class _Builder:
                     self._problem(
                         "wrong-type",
                         "A key must be plain text, not a list or a mapping. Write the key as text.",
-                        key_node,
+                        node=key_node,
                     )
                     continue
                 if key in first_keys:
@@ -248,7 +248,7 @@ class _Builder:
                         "duplicate-key",
                         f"Duplicate key '{key}': it is already set on line {first.line + 1}, "
                         "and only the first is used. Remove one of them.",
-                        key_node,
+                        node=key_node,
                         data={"key": key, "first": {"line": first.line, "column": first.column}},
                     )
                     continue
@@ -285,7 +285,7 @@ class _Builder:
             self._problem(
                 "unknown-tag",
                 f"The tag '{node.tag}' is not supported here. Remove it; the value is read as text.",
-                node,
+                node=node,
             )
             return node.value
         try:
@@ -297,12 +297,12 @@ class _Builder:
                 "wrong-type",
                 f"'{node.value}' is not a valid {node.tag.rsplit(':', 1)[-1]}. "
                 "Remove the tag or fix the value.",
-                node,
+                node=node,
             )
             return node.value
 
     def _problem(
-        self, code: str, message: str, node: yaml.Node, *, data: dict[str, Any] | None = None
+        self, code: str, message: str, *, node: yaml.Node, data: dict[str, Any] | None = None
     ) -> None:
         self.problems.append(
             problems.Problem(
@@ -314,8 +314,8 @@ class _Builder:
             )
         )
 
-    def _stop(self, code: str, message: str, node: yaml.Node) -> None:
-        self._problem(code, message, node)
+    def _stop(self, code: str, message: str, *, node: yaml.Node) -> None:
+        self._problem(code, message, node=node)
         raise _BuildStopped
 
 

@@ -201,13 +201,14 @@ def validate(parsed: parsing.Parsed) -> list[problems.Problem]:
             if place in reported:
                 continue
             reported.add(place)
-            found.extend(_problems_for(parsed, path, key_node, node, error))
+            found.extend(_problems_for(parsed, path, key_node=key_node, node=node, error=error))
     return found
 
 
 def _problems_for(
     parsed: parsing.Parsed,
     path: tuple[Any, ...],
+    *,
     key_node: yaml.Node | None,
     node: yaml.Node,
     error: SchemaError,
@@ -216,14 +217,16 @@ def _problems_for(
     where = describe_path(path)
     match error.keyword:
         case "additionalProperties":
-            return _unknown_keys(parsed, path, error)
+            return _unknown_keys(parsed, path, error=error)
         case "required":
-            return _missing_keys(parsed, path, key_node, node, error)
+            return _missing_keys(parsed, path, key_node=key_node, node=node, error=error)
         case "type":
             expected_types = sorted(error.types, key=_type_order)
             value_start = parsing.plain_scalar_start(index, node)
             if "string" in expected_types and value_start is not None:
-                return [_ambiguous_scalar(index, node, value_start, error.instance, where)]
+                return [
+                    _ambiguous_scalar(index, node, value_start=value_start, value=error.instance, where=where)
+                ]
             return [
                 problems.Problem(
                     code="wrong-type",
@@ -232,7 +235,7 @@ def _problems_for(
                         f"{where} must be {_describe_expected(path, expected_types)}, "
                         f"but it is {_describe_value(error.instance)}. {_TYPE_HINTS[expected_types[0]]}"
                     ),
-                    span=_value_span(index, key_node, node),
+                    span=_value_span(index, key_node=key_node, node=node),
                     data={"expected": expected_types},
                 )
             ]
@@ -258,20 +261,20 @@ def _problems_for(
                 )
             ]
         case "enum" if len(path) == 2 and path[0] == "enableFeatures":
-            return [_unknown_feature(index, node, str(error.instance))]
+            return [_unknown_feature(index, node, feature=str(error.instance))]
         case _:
             return [
                 problems.Problem(
                     code="invalid-value",
                     severity=problems.Severity.ERROR,
                     message=f"{where}: {error.message}. Fix the value.",
-                    span=_value_span(index, key_node, node),
+                    span=_value_span(index, key_node=key_node, node=node),
                 )
             ]
 
 
 def _unknown_keys(
-    parsed: parsing.Parsed, path: tuple[Any, ...], error: SchemaError
+    parsed: parsing.Parsed, path: tuple[Any, ...], *, error: SchemaError
 ) -> list[problems.Problem]:
     assert parsed.root is not None
     allowed = list(error.allowed)
@@ -304,6 +307,7 @@ def _unknown_keys(
 def _missing_keys(
     parsed: parsing.Parsed,
     path: tuple[Any, ...],
+    *,
     key_node: yaml.Node | None,
     node: yaml.Node,
     error: SchemaError,
@@ -343,7 +347,7 @@ def _missing_keys(
 
 
 def _ambiguous_scalar(
-    index: locations.LineIndex, node: yaml.ScalarNode, value_start: int, value: Any, where: str
+    index: locations.LineIndex, node: yaml.ScalarNode, *, value_start: int, value: Any, where: str
 ) -> problems.Problem:
     # The scalar's own text, after an anchor (`&default yes`) that must stay.
     span = index.span(value_start, node.end_mark.index)
@@ -368,7 +372,7 @@ def _ambiguous_scalar(
     )
 
 
-def _unknown_feature(index: locations.LineIndex, node: yaml.Node, feature: str) -> problems.Problem:
+def _unknown_feature(index: locations.LineIndex, node: yaml.Node, *, feature: str) -> problems.Problem:
     span = parsing.node_span(index, node)
     valid = list(feature_names())
     suggestion = suggestions.closest(feature, valid)
@@ -395,7 +399,7 @@ def describe_path(path: tuple[Any, ...]) -> str:
     return text or "The file"
 
 
-def _value_span(index: locations.LineIndex, key_node: yaml.Node | None, node: yaml.Node) -> problems.Span:
+def _value_span(index: locations.LineIndex, *, key_node: yaml.Node | None, node: yaml.Node) -> problems.Span:
     # An empty value (`env:`) has an empty range right after the colon: underline the key instead.
     if node.start_mark.index == node.end_mark.index and key_node is not None:
         return parsing.node_span(index, key_node)
