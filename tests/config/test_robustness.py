@@ -9,7 +9,7 @@ very long line; all are checked without error (their speed is measured in benchm
 
 import re
 
-from hypothesis import HealthCheck, example, given, settings
+import hypothesis
 from hypothesis import strategies as st
 
 from kubelocal.config import checking, fixes, problems
@@ -53,24 +53,26 @@ def assert_sound(text: str, result: checking.CheckResult) -> None:
                 assert_inside(text, span)
 
 
-PROPERTY_SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = hypothesis.settings(
+    max_examples=200, deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
+)
 
 
 @PROPERTY_SETTINGS
-@given(any_text)
+@hypothesis.given(any_text)
 def test_any_unicode_text(text):
     assert_sound(text, checking.check(text))
 
 
 @PROPERTY_SETTINGS
-@given(yamlish)
-@example("!!int ")  # found by hypothesis: PyYAML's int constructor fails on empty text
+@hypothesis.given(yamlish)
+@hypothesis.example("!!int ")  # found by hypothesis: PyYAML's int constructor fails on empty text
 def test_yaml_like_fragments(text):
     assert_sound(text, checking.check(text))
 
 
 @PROPERTY_SETTINGS
-@given(st.binary(max_size=300))
+@hypothesis.given(st.binary(max_size=300))
 def test_any_bytes(data):
     result = checking.check_bytes(data)
     for problem in result.problems:

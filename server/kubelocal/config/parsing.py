@@ -19,8 +19,8 @@ without bound; values are built here instead:
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -37,7 +37,7 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _SCALAR_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
-@dataclass
+@dataclasses.dataclass
 class Parsed:
     """The first document of a text: its node tree, its plain value, and what went wrong.
 
@@ -48,7 +48,7 @@ class Parsed:
     index: locations.LineIndex
     root: yaml.Node | None = None
     value: Any = None
-    problems: list[problems.Problem] = field(default_factory=list)
+    problems: list[problems.Problem] = dataclasses.field(default_factory=list)
 
 
 def parse(text: str) -> Parsed:
