@@ -190,3 +190,49 @@ def test_a_leading_byte_order_mark_shifts_first_line_columns_only():
     assert expect.spans(result, "unknown-key") == [(0, 1, 0, 4)]
     result = checking.check("\ufeff\r\nenv:\n")
     assert expect.spans(result, "missing-version") == [(1, 0, 1, 3)]
+
+
+MERGING = """\
+version: 0.1
+env:
+  - &common
+    name: SHARED
+    value: $(services:myapp)
+  - <<: *common
+    name: OWN
+"""
+
+
+def test_merge_keys_work_as_in_yaml_1_1():
+    result = checking.check(MERGING)
+    assert result.problems == ()
+    assert result.model is not None
+    assert [(entry.name, entry.value) for entry in result.model.env] == [
+        ("SHARED", "$(services:myapp)"),
+        ("OWN", "$(services:myapp)"),
+    ]
+
+
+def test_a_problem_in_a_merged_value_is_at_the_anchor():
+    text = MERGING.replace("$(services:myapp)", "$(servics:myapp)")
+    result = checking.check(text)
+    # One place in the text, reported once although both entries use it.
+    assert expect.spans(result, "unknown-token-type") == [(4, 13, 4, 20)]
+
+
+def test_an_unknown_key_merged_in_is_at_the_anchor():
+    text = "version: 0.1\nbase: &base {valu: x}\nenv:\n  - <<: *base\n    name: A\n    value: y\n"
+    result = checking.check(text)
+    assert expect.spans(result, "unknown-key") == [(1, 0, 1, 4), (1, 13, 1, 17)]
+
+
+def test_merging_something_that_is_not_a_mapping():
+    result = checking.check("version: 0.1\nenv:\n  - <<: 5\n    name: A\n    value: x\n")
+    problem = expect.only(result, "wrong-type")
+    assert expect.span_tuple(problem.span) == (2, 8, 2, 9)
+    assert problem.message.startswith("'<<' merges mappings")
+
+
+def test_a_mapping_merging_itself_is_stopped():
+    result = checking.check("version: 0.1\nenv:\n  - &loop\n    <<: *loop\n    name: A\n    value: x\n")
+    assert expect.codes(result) == ["alias-limit"]

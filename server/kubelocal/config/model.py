@@ -98,12 +98,10 @@ def item_fields(
     scalar (or the item not a mapping) is None."""
     first_node = second_node = None
     if isinstance(item, yaml.MappingNode):
-        # The first occurrence of each key counts, as when values are built.
-        for key_node, value_node in reversed(item.value):
-            key = key_node.value
-            if key == first:
+        for key_node, value_node in parsing.mapping_entries(item):
+            if key_node.value == first:
                 first_node = value_node
-            elif key == second:
+            elif key_node.value == second:
                 second_node = value_node
     return (
         first_node if isinstance(first_node, yaml.ScalarNode) else None,

@@ -34,6 +34,7 @@ NESTING_LIMIT = 100
 _FORBIDDEN_CHARACTER = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 _STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 _SCALAR_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
@@ -125,16 +126,41 @@ def key_text(node: yaml.Node) -> str | None:
 
 
 def mapping_entries(node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
-    """The key/value node pairs of a mapping, first occurrence of each key only (as values are built)."""
+    """The key/value node pairs of a mapping as its value is built.
+
+    The first occurrence of each key only; then the entries merged in with `<<: *anchor` (or a
+    list of anchors) whose keys the mapping does not set itself, so that a problem in a merged
+    value is found at the anchor's text. Recursive merges are followed once.
+    """
+    return _entries(node, visiting=set())
+
+
+def _entries(node: yaml.MappingNode, *, visiting: set[int]) -> list[tuple[yaml.Node, yaml.Node]]:
+    visiting.add(id(node))
     seen: set[str] = set()
     entries = []
+    merged: list[yaml.Node] = []
     for key_node, value_node in node.value:
+        if is_merge_key(key_node):
+            merged.extend(value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node])
+            continue
         key = key_text(key_node)
         if key is None or key in seen:
             continue
         seen.add(key)
         entries.append((key_node, value_node))
+    for source in merged:
+        if not isinstance(source, yaml.MappingNode) or id(source) in visiting:
+            continue
+        for key_node, value_node in _entries(source, visiting=visiting):
+            if key_node.value not in seen:
+                seen.add(key_node.value)
+                entries.append((key_node, value_node))
     return entries
+
+
+def is_merge_key(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == _MERGE_TAG
 
 
 def resolve_path(root: yaml.Node, path: tuple[str | int, ...]) -> tuple[yaml.Node | None, yaml.Node | None]:
@@ -233,7 +259,11 @@ class _Builder:
         if isinstance(node, yaml.MappingNode):
             value = {}
             first_keys: dict[str, yaml.Node] = {}
+            merged: list[tuple[yaml.Node, yaml.Node]] = []
             for key_node, value_node in node.value:
+                if is_merge_key(key_node):
+                    merged.append((key_node, value_node))
+                    continue
                 key = key_text(key_node)
                 if key is None:
                     self._problem(
@@ -254,10 +284,31 @@ class _Builder:
                     continue
                 first_keys[key] = key_node
                 value[key] = self.build(value_node, depth=depth + 1, place=key_node)
+            for key_node, value_node in merged:
+                self._merge(value, key_node, value_node, depth=depth)
         else:
             value = [self.build(item, depth=depth + 1, place=node) for item in node.value]
         self.built[node_id] = value
         return value
+
+    def _merge(self, value: dict[str, Any], key_node: yaml.Node, source: yaml.Node, *, depth: int) -> None:
+        """`<<: *anchor` (or a list of anchors): add the keys the mapping does not set itself.
+
+        As YAML 1.1 (and Kubernetes' YAML) does; a merged value is shared with its anchor.
+        """
+        sources = source.value if isinstance(source, yaml.SequenceNode) else [source]
+        for item in sources:
+            if not isinstance(item, yaml.MappingNode):
+                self._problem(
+                    "wrong-type",
+                    "'<<' merges mappings: write '<<: *anchor' with the anchor of a mapping, "
+                    "or a list of such aliases.",
+                    node=item,
+                )
+                continue
+            built = self.build(item, depth=depth + 1, place=key_node)
+            for key, merged_value in built.items():
+                value.setdefault(key, merged_value)
 
     def _size(self, node: yaml.Node) -> int:
         """How many nodes `node` stands for once its aliases are expanded (memoized).
