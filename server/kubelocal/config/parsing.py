@@ -35,6 +35,7 @@ _FORBIDDEN_CHARACTER = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_COLLECTION_NODES = (yaml.MappingNode, yaml.SequenceNode)  # a tuple: `A | B` is built on every call
 _SCALAR_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
@@ -112,7 +113,7 @@ def content_end(node: yaml.Node) -> int:
     libyaml ends a block list or mapping where the next token starts (the next line, after any
     comment lines); the node's text really ends with its last item's.
     """
-    while isinstance(node, yaml.MappingNode | yaml.SequenceNode) and not node.flow_style and node.value:
+    while isinstance(node, _COLLECTION_NODES) and not node.flow_style and node.value:
         last = node.value[-1]
         node = last[1] if isinstance(node, yaml.MappingNode) else last
     return node.end_mark.index
