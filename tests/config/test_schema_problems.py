@@ -248,3 +248,10 @@ def test_wrong_type_where_text_belongs():
         "enableFeatures[0] must be text, but it is a list. "
         "Write it as text (quoted if it contains ': ', '#' or starts with a special character)."
     )
+
+
+def test_a_block_value_ending_in_an_alias_keeps_a_forward_span():
+    text = "version: 0.1\nflag: &flag x\nenv:\n  name: A\n  value: *flag\n"
+    problem = expect.only(checking.check(text), "wrong-type")
+    assert (problem.span.start.line, problem.span.start.column) == (3, 2)
+    assert problem.span.end.line == 4

@@ -90,8 +90,8 @@ def _empty_file(index: locations.LineIndex) -> problems.Problem:
         code="empty-file",
         severity=problems.Severity.ERROR,
         message=(
-            "The file is empty. Write at least 'version: 0.1', or run 'kubelocal config init' "
-            "for a commented starter file."
+            f"The file is empty. Write at least 'version: {schema.supported_version()}', "
+            "or run 'kubelocal config init' for a commented starter file."
         ),
         span=span,
         fixes=(

@@ -11,8 +11,6 @@ import yaml
 
 from kubelocal.config import locations, problems
 
-SUPPORTED_VERSION_TEXT = "0.1"
-
 
 def replace(*, title: str, span: problems.Span, new_text: str) -> problems.Fix:
     return problems.Fix(title=title, edits=(problems.TextEdit(span=span, new_text=new_text),))
@@ -31,27 +29,27 @@ def quote_scalar(span: problems.Span, text: str) -> problems.Fix:
     return replace(title=f"Quote as text: {quoted}", span=span, new_text=quoted)
 
 
-def insert_version(index: locations.LineIndex, root: yaml.Node) -> problems.Fix:
-    """Insert `version: 0.1` as the first key of the top-level mapping, in its style.
+def insert_version(index: locations.LineIndex, root: yaml.Node, *, version: str) -> problems.Fix:
+    """Insert `version: VERSION` as the first key of the top-level mapping, in its style.
 
     A block mapping gets a new first line at the mapping's indentation, so comments above the
-    mapping stay above; a flow mapping (`{env: []}`) gets `version: 0.1, ` after its brace.
+    mapping stay above; a flow mapping (`{env: []}`) gets `version: VERSION, ` after its brace.
     """
     start = root.start_mark.index
     if isinstance(root, yaml.MappingNode) and root.flow_style:
         after_brace = start + 1
         separator = ", " if root.value else ""
         return replace(
-            title=f"Add version: {SUPPORTED_VERSION_TEXT}",
+            title=f"Add version: {version}",
             span=index.span(after_brace, after_brace),
-            new_text=f"version: {SUPPORTED_VERSION_TEXT}{separator}",
+            new_text=f"version: {version}{separator}",
         )
     # The mapping's indentation in the text (not the position's column, which counts a leading BOM).
     column = start - index.line_starts[index.position(start).line]
     return replace(
-        title=f"Add version: {SUPPORTED_VERSION_TEXT}",
+        title=f"Add version: {version}",
         span=index.span(start, start),
-        new_text=f"version: {SUPPORTED_VERSION_TEXT}\n{' ' * column}",
+        new_text=f"version: {version}\n{' ' * column}",
     )
 
 

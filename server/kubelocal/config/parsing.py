@@ -115,7 +115,11 @@ def content_end(node: yaml.Node) -> int:
     """
     while isinstance(node, _COLLECTION_NODES) and not node.flow_style and node.value:
         last = node.value[-1]
-        node = last[1] if isinstance(node, yaml.MappingNode) else last
+        last = last[1] if isinstance(node, yaml.MappingNode) else last
+        if last.start_mark.index < node.start_mark.index:
+            # An alias of an earlier anchor: its node lies elsewhere; libyaml's end will do.
+            break
+        node = last
     return node.end_mark.index
 
 
