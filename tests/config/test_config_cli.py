@@ -8,6 +8,7 @@ without --force.
 """
 
 import json
+import os
 import subprocess
 import sys
 
@@ -127,3 +128,16 @@ def test_init_never_overwrites_without_force(tmp_path):
     assert target.read_text() == "version: 0.1\n# mine\n"
     assert kubelocal("config", "init", "--force", cwd=tmp_path).returncode == 0
     assert target.read_text() == template.STARTER_CONFIG
+
+
+def test_a_terminal_that_cannot_show_the_text_gets_escapes(tmp_path):
+    (tmp_path / "c.yaml").write_text("version: 0.1\nenvé😀: []\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "kubelocal", "config", "check", "c.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "ascii"},
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert b"Unknown key 'env\\xe9\\U0001f600'" in result.stdout
