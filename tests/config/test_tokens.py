@@ -188,6 +188,12 @@ def test_each_token_issue_at_its_offsets(value, code, start, end, message):
     assert "".join(part.text for part in tokens.parse(value).parts) == value
 
 
+def test_an_empty_token_type_is_no_type():
+    found = issue("$(:myapp)")
+    assert (found.code, found.start, found.end) == ("unknown-token-type", 0, 9)
+    assert found.message.startswith("'$(:myapp)' has no token type.")
+
+
 def test_several_ports_each_checked():
     parsed = tokens.parse("$(services:a:1,0,2,x)")
     assert [(i.start, i.end) for i in parsed.issues] == [(15, 16), (19, 20)]

@@ -138,7 +138,7 @@ def _parse_token(value: str, *, start: int, end: int) -> tuple[list[Issue], Part
     content_start = start + 2
     content = value[content_start : end - 1]
     colon = content.find(":")
-    if colon < 0:
+    if colon <= 0:  # `$(HOME)`, `$(:x)`: no type at all
         return [
             Issue(
                 code="unknown-token-type",
