@@ -82,4 +82,6 @@ def test_demo_exits_0_and_shows_the_problems():
     )
     assert result.returncode == 0, result.stderr
     assert "[unknown-token-type]" in result.stdout
+    # Each problem is shown under its line with its range marked.
+    assert "        value: yes\n               ^^^\n" in result.stdout
     assert "demo: every sample was checked as expected." in result.stdout
