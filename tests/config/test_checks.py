@@ -60,6 +60,9 @@ def test_empty_name_or_name_with_equals_is_invalid(name):
     problem = expect.only(checking.check(env((name, "x"))), "invalid-env-name")
     assert problem.severity is problems.Severity.ERROR
     assert expect.span_tuple(problem.span) == (2, 10, 2, 10 + len(name))
+    assert problem.message == (
+        "An environment variable name cannot be empty or contain '=' or NUL. Use letters, digits and '_'."
+    )
 
 
 def mounts(*entries: tuple[str, str]) -> str:
@@ -96,6 +99,10 @@ def test_duplicate_volume_mount_is_a_warning_on_the_later_name():
     problem = expect.only(checking.check(mounts(("data", "/a"), ("data", "/b"))), "duplicate-volume-mount")
     assert problem.severity is problems.Severity.WARNING
     assert expect.span_tuple(problem.span) == (4, 10, 4, 14)
+    assert problem.message == (
+        "The volume 'data' is already mapped on line 3, and the first match wins, so this entry is never "
+        "used. Remove it."
+    )
 
 
 def test_duplicate_feature_is_a_warning():
@@ -103,6 +110,7 @@ def test_duplicate_feature_is_a_warning():
     problem = expect.only(result, "duplicate-feature")
     assert problem.severity is problems.Severity.WARNING
     assert expect.span_tuple(problem.span) == (1, 41, 1, 47)
+    assert problem.message == "The feature 'Probes' is already enabled above. Remove this line."
 
 
 def test_a_value_that_is_not_text_gets_no_token_checks():

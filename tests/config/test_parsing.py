@@ -97,6 +97,10 @@ def test_second_document_is_reported_at_its_marker_and_ignored():
     result = checking.check(text)
     assert expect.codes(result) == ["multiple-documents"]
     assert expect.spans(result, "multiple-documents") == [(1, 0, 1, 3)]
+    assert result.problems[0].message == (
+        "A second YAML document starts here, but KubernetesLocalProcessConfig.yaml holds one; only the "
+        "first is read. Remove this '---' and what follows, or merge it into the first."
+    )
     assert result.model is not None and result.model.version == "0.1"
 
 
@@ -162,7 +166,14 @@ def test_nesting_beyond_the_limit_is_rejected():
     depth = parsing.NESTING_LIMIT + 5
     text = "version: 0.1\nenv: " + "[" * depth + "]" * depth + "\n"
     result = checking.check(text)
-    assert expect.codes(result) == ["nesting-limit"]
+    problem = expect.only(result, "nesting-limit")
+    # The first list deeper than the limit: the env list is at depth 1, so its bracket number 100.
+    limit = parsing.NESTING_LIMIT
+    assert expect.span_tuple(problem.span) == (1, 5 + limit, 1, 5 + 2 * depth - limit)
+    assert problem.message == (
+        "Nesting deeper than 100 levels is not supported; KubernetesLocalProcessConfig.yaml needs three. "
+        "Flatten this value."
+    )
     assert result.model is None
 
 
@@ -177,6 +188,7 @@ def test_unknown_tag_is_reported_and_read_as_text():
     result = checking.check("version: 0.1\nenv:\n  - name: A\n    value: !secret hunter2\n")
     problem = expect.only(result, "unknown-tag")
     assert expect.span_tuple(problem.span) == (3, 11, 3, 26)
+    assert problem.message == "The tag '!secret' is not supported here. Remove it; the value is read as text."
     assert result.model is not None and result.model.env[0].value == "hunter2"
 
 
