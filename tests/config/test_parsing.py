@@ -167,7 +167,7 @@ def test_nesting_beyond_the_limit_is_rejected():
     text = "version: 0.1\nenv: " + "[" * depth + "]" * depth + "\n"
     result = checking.check(text)
     problem = expect.only(result, "nesting-limit")
-    # The first list deeper than the limit: the env list is at depth 1, so its bracket number 100.
+    # The env list is the first bracket (depth 1), so the 101st bracket is the first one too deep.
     limit = parsing.NESTING_LIMIT
     assert expect.span_tuple(problem.span) == (1, 5 + limit, 1, 5 + 2 * depth - limit)
     assert problem.message == (
