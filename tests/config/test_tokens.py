@@ -235,3 +235,12 @@ def test_token_in_a_file_has_the_exact_range_of_the_bad_part():
     result = checking.check(text)
     problem = expect.only(result, "invalid-port")
     assert expect.text_at(text, problem.span) == "0"
+
+
+def test_huge_values_are_parsed_but_not_kept_by_the_cache():
+    huge = "x" * (tokens.CACHED_VALUE_LENGTH + 1) + "$(services:myapp)"
+    first, second = tokens.parse(huge), tokens.parse(huge)
+    assert first == second and first is not second
+    assert isinstance(first.parts[-1], tokens.ServiceToken)
+    short = "$(services:myapp)"
+    assert tokens.parse(short) is tokens.parse(short)

@@ -93,12 +93,27 @@ class Parse:
     issues: tuple[Issue, ...]
 
 
-@functools.lru_cache(maxsize=8192)
+CACHED_VALUE_LENGTH = 1_000
+
+
 def parse(value: str) -> Parse:
     """Split `value` into literal text and tokens, with the issues of each token.
 
-    Cached: the checks and the model both parse every value.
+    Cached for values of ordinary length (the checks and the model both parse every value, and an
+    editor re-checks the same values on every change); a huge value is parsed each time rather
+    than kept alive by the cache.
     """
+    if len(value) <= CACHED_VALUE_LENGTH:
+        return _parse_cached(value)
+    return _parse(value)
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_cached(value: str) -> Parse:
+    return _parse(value)
+
+
+def _parse(value: str) -> Parse:
     parts: list[Part] = []
     issues: list[Issue] = []
     position = 0
