@@ -287,7 +287,11 @@ def _unknown_keys(
         if key_node is None:
             continue
         span = parsing.node_span(parsed.index, key_node)
-        suggestion = suggestions.closest(key, allowed)
+        # A key already present is no suggestion: renaming to it would make a duplicate key.
+        absent = [
+            name for name in allowed if not isinstance(error.instance, dict) or name not in error.instance
+        ]
+        suggestion = suggestions.closest(key, absent)
         hint = f" Did you mean '{suggestion}'?" if suggestion else ""
         place = f"in {describe_path(path)}" if path else "at the top level"
         found.append(
