@@ -263,3 +263,11 @@ def test_a_key_already_present_is_not_suggested():
     assert problem.fixes == ()
     problem = expect.only(checking.check("version: 0.1\nenv: []\nvolumeMount: []\n"), "unknown-key")
     assert problem.data["suggestion"] == "volumeMounts"
+
+
+def test_a_feature_already_enabled_is_not_suggested():
+    problem = expect.only(
+        checking.check("version: 0.1\nenableFeatures: [Probes, probes]\n"), "unknown-feature"
+    )
+    assert problem.data["suggestion"] is None
+    assert problem.fixes == ()
