@@ -1,0 +1,84 @@
+"""The checker's entry point: text (or bytes) in, problems sorted by position and a model out.
+
+    result = checking.check(text)
+    result.problems   # tuple of problems.Problem, sorted by position
+    result.model      # model.ConfigModel, or None when the text is not a mapping
+
+Never raises for any input. Stages: parse (syntax, duplicate keys, aliases, documents), then the
+schema, then the semantic checks, then the model.
+"""
+
+from __future__ import annotations
+
+import codecs
+import dataclasses
+
+from kubelocal.config import checks, locations, model, parsing, problems, schema, template
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckResult:
+    problems: tuple[problems.Problem, ...]
+    model: model.ConfigModel | None
+
+
+def check(text: str) -> CheckResult:
+    """Check the text of a KubernetesLocalProcessConfig.yaml."""
+    parsed = parsing.parse(text)
+    found = list(parsed.problems)
+    if parsed.root is None and not found:
+        found.append(_empty_file(parsed.index))
+    found.extend(schema.validate(parsed))
+    found.extend(checks.run(parsed))
+    found.sort(key=lambda problem: (problem.span.start, problem.span.end, problem.code))
+    return CheckResult(problems=tuple(found), model=model.build(parsed))
+
+
+def check_bytes(data: bytes) -> CheckResult:
+    """Check a file's bytes: UTF-8 (a byte-order mark is allowed); anything else is an `encoding`
+    problem at the first byte that cannot be decoded."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _encoding_problem(
+            locations.LineIndex(""), 0, "The file is UTF-16 text. Save it as UTF-8 and check again."
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        prefix = data[: error.start].decode("utf-8-sig")
+        index = locations.LineIndex(prefix)
+        where = index.end_position()
+        return _encoding_problem(
+            index,
+            index.length,
+            (
+                f"The file is not UTF-8 text: byte 0x{data[error.start]:02X} at line {where.line + 1}, "
+                f"column {where.column + 1} cannot be decoded. Save the file as UTF-8 and check again."
+            ),
+        )
+    return check(text)
+
+
+def _encoding_problem(index: locations.LineIndex, offset: int, message: str) -> CheckResult:
+    start = index.position(offset)
+    span = problems.Span(start=start, end=problems.Position(line=start.line, column=start.column + 1))
+    problem = problems.Problem(code="encoding", severity=problems.Severity.ERROR, message=message, span=span)
+    return CheckResult(problems=(problem,), model=None)
+
+
+def _empty_file(index: locations.LineIndex) -> problems.Problem:
+    span = index.span(0, 0)
+    return problems.Problem(
+        code="empty-file",
+        severity=problems.Severity.ERROR,
+        message=(
+            "The file is empty. Write at least 'version: 0.1', or run 'kubelocal config init' "
+            "for a commented starter file."
+        ),
+        span=span,
+        fixes=(
+            problems.Fix(
+                title="Insert a starter KubernetesLocalProcessConfig.yaml",
+                edits=(problems.TextEdit(span=span, new_text=template.STARTER_CONFIG),),
+            ),
+        ),
+    )

@@ -1,0 +1,313 @@
+"""Parse the text into libyaml's node tree and build plain values from it, with exact positions.
+
+libyaml's composer (`yaml.CSafeLoader`) is fast and keeps every node's start and end mark. PyYAML's
+constructor is not used, because it silently keeps the last of two equal keys and expands aliases
+without bound; values are built here instead:
+
+- scalars resolve as YAML 1.1 does (PyYAML's resolver already tagged them: `yes` is a boolean,
+  `0123` an octal number, `~` null), so the schema sees what a Kubernetes tool would see;
+- a repeated key is a `duplicate-key` problem on the later key, and the first value is kept;
+- aliases share the value built for their anchor, and once the aliases would expand the document by
+  more than `ALIAS_EXPANSION_LIMIT` nodes (an alias bomb), building stops with an `alias-limit`
+  problem and no value, so nothing downstream walks the explosion;
+- a recursive alias (`&a [*a]`) is an `alias-limit` problem too;
+- nesting deeper than `NESTING_LIMIT` is a `nesting-limit` problem (a config nests three levels);
+- characters YAML forbids (control characters, lone surrogates) are found before libyaml sees the
+  text, so the problem points at the exact character;
+- only the first YAML document is read; a second one is a `multiple-documents` problem.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from kubelocal.config import locations, problems
+
+ALIAS_EXPANSION_LIMIT = 10_000
+NESTING_LIMIT = 100
+
+# The characters libyaml's reader accepts (YAML 1.1 "printable"); anything else stops the parse.
+_FORBIDDEN_CHARACTER = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+_SCALAR_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+@dataclass
+class Parsed:
+    """The first document of a text: its node tree, its plain value, and what went wrong.
+
+    `root` is None when the text has no document (empty, comments only) or cannot be parsed;
+    `value` is None then, and also when building stopped (alias bomb, recursion, nesting).
+    """
+
+    index: locations.LineIndex
+    root: yaml.Node | None = None
+    value: Any = None
+    problems: list[problems.Problem] = field(default_factory=list)
+
+
+def parse(text: str) -> Parsed:
+    """Parse `text`; never raises for any input text."""
+    parsed = Parsed(index=locations.LineIndex(text))
+    forbidden = _FORBIDDEN_CHARACTER.search(text)
+    if forbidden is not None:
+        parsed.problems.append(_forbidden_character_problem(parsed.index, forbidden.start()))
+        return parsed
+    loader = yaml.CSafeLoader(text)
+    try:
+        if not loader.check_node():
+            return parsed
+        parsed.root = loader.get_node()
+        next_event = loader.peek_event()
+        if isinstance(next_event, yaml.DocumentStartEvent):
+            parsed.problems.append(_multiple_documents_problem(parsed.index, next_event))
+    except yaml.MarkedYAMLError as error:
+        parsed.root = None
+        parsed.problems.append(_syntax_problem(parsed.index, error))
+        return parsed
+    except yaml.YAMLError as error:
+        # Only a reader error gets here, and the forbidden-character scan above prevents those.
+        parsed.root = None
+        parsed.problems.append(
+            problems.Problem(
+                code="yaml-syntax",
+                severity=problems.Severity.ERROR,
+                message=f"The text cannot be read as YAML: {error}. Fix the text and check again.",
+                span=parsed.index.span(0, 0),
+            )
+        )
+        return parsed
+    finally:
+        loader.dispose()
+    builder = _Builder(parsed.index)
+    try:
+        parsed.value = builder.build(parsed.root, depth=0)
+    except _BuildStopped:
+        parsed.value = None
+    parsed.problems.extend(builder.problems)
+    return parsed
+
+
+def node_span(index: locations.LineIndex, node: yaml.Node) -> problems.Span:
+    return index.span(node.start_mark.index, node.end_mark.index)
+
+
+def key_text(node: yaml.Node) -> str | None:
+    """The text of a mapping key as written (`yes:` is the key "yes"), None for a non-scalar key."""
+    if isinstance(node, yaml.ScalarNode):
+        return node.value
+    return None
+
+
+def mapping_entries(node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
+    """The key/value node pairs of a mapping, first occurrence of each key only (as values are built)."""
+    seen: set[str] = set()
+    entries = []
+    for key_node, value_node in node.value:
+        key = key_text(key_node)
+        if key is None or key in seen:
+            continue
+        seen.add(key)
+        entries.append((key_node, value_node))
+    return entries
+
+
+def resolve_path(root: yaml.Node, path: tuple[str | int, ...]) -> tuple[yaml.Node | None, yaml.Node | None]:
+    """Follow a value path (as jsonschema reports it) through the node tree.
+
+    Returns `(key_node, value_node)`: the key node is the one naming the last step when that step
+    is a mapping key, else None. `(None, None)` when the path leaves the tree.
+    """
+    key_node: yaml.Node | None = None
+    node: yaml.Node | None = root
+    for step in path:
+        key_node = None
+        if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+            for candidate_key, candidate_value in mapping_entries(node):
+                if candidate_key.value == step:
+                    key_node, node = candidate_key, candidate_value
+                    break
+            else:
+                return None, None
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+            node = node.value[step]
+        else:
+            return None, None
+    return key_node, node
+
+
+def is_plain_scalar(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and not node.style
+
+
+class _BuildStopped(Exception):
+    """Building the value stopped; the reason is already in the builder's problems."""
+
+
+class _Builder:
+    def __init__(self, index: locations.LineIndex) -> None:
+        self.index = index
+        self.problems: list[problems.Problem] = []
+        self.built: dict[int, Any] = {}
+        self.sizes: dict[int, int] = {}
+        self.in_progress: set[int] = set()
+        self.alias_expansion = 0
+
+    def build(self, node: yaml.Node, *, depth: int, place: yaml.Node | None = None) -> Any:
+        """Build the value of `node`; `place` is where the node is referred to (for alias problems)."""
+        node_id = id(node)
+        if node_id in self.in_progress:
+            self._stop(
+                "alias-limit",
+                "This alias refers to a node that contains it, which would never end. "
+                "Replace the alias with the values it should stand for.",
+                place or node,
+            )
+        if node_id in self.built:
+            self.alias_expansion += self.sizes[node_id]
+            if self.alias_expansion > ALIAS_EXPANSION_LIMIT:
+                self._stop(
+                    "alias-limit",
+                    f"Aliases here expand the document beyond {ALIAS_EXPANSION_LIMIT} nodes "
+                    "(an alias bomb?). Write the values out, or use fewer aliases of aliases.",
+                    place or node,
+                )
+            return self.built[node_id]
+        if depth > NESTING_LIMIT:
+            self._stop(
+                "nesting-limit",
+                f"Nesting deeper than {NESTING_LIMIT} levels is not supported; "
+                "KubernetesLocalProcessConfig.yaml needs three. Flatten this value.",
+                node,
+            )
+        self.in_progress.add(node_id)
+        size = 1
+        if isinstance(node, yaml.MappingNode):
+            value: Any = {}
+            first_keys: dict[str, yaml.Node] = {}
+            for key_node, value_node in node.value:
+                key = key_text(key_node)
+                if key is None:
+                    self._problem(
+                        "wrong-type",
+                        "A key must be plain text, not a list or a mapping. Write the key as text.",
+                        key_node,
+                    )
+                    continue
+                if key in first_keys:
+                    first = self.index.position(first_keys[key].start_mark.index)
+                    self._problem(
+                        "duplicate-key",
+                        f"Duplicate key '{key}': it is already set on line {first.line + 1}, "
+                        "and only the first is used. Remove one of them.",
+                        key_node,
+                        data={"key": key, "first": {"line": first.line, "column": first.column}},
+                    )
+                    continue
+                first_keys[key] = key_node
+                value[key] = self.build(value_node, depth=depth + 1, place=key_node)
+                size += self.sizes[id(value_node)]
+        elif isinstance(node, yaml.SequenceNode):
+            value = []
+            for item in node.value:
+                value.append(self.build(item, depth=depth + 1, place=node))
+                size += self.sizes[id(item)]
+        else:
+            value = self._scalar(node)
+        self.in_progress.discard(node_id)
+        self.built[node_id] = value
+        self.sizes[node_id] = size
+        return value
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        constructor = yaml.constructor.SafeConstructor.yaml_constructors.get(node.tag)
+        if constructor is None:
+            if node.tag.startswith("tag:yaml.org,2002:"):
+                # Collection tags on scalars (`!!map x`) and the like: read the text.
+                return node.value
+            self._problem(
+                "unknown-tag",
+                f"The tag '{node.tag}' is not supported here. Remove it; the value is read as text.",
+                node,
+            )
+            return node.value
+        try:
+            return constructor(_SCALAR_CONSTRUCTOR, node)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError):
+            # E.g. `!!int abc` or `!!binary` that is not base64: an explicit tag that does not fit.
+            self._problem(
+                "wrong-type",
+                f"'{node.value}' is not a valid {node.tag.rsplit(':', 1)[-1]}. "
+                "Remove the tag or fix the value.",
+                node,
+            )
+            return node.value
+
+    def _problem(
+        self, code: str, message: str, node: yaml.Node, *, data: dict[str, Any] | None = None
+    ) -> None:
+        self.problems.append(
+            problems.Problem(
+                code=code,
+                severity=problems.Severity.ERROR,
+                message=message,
+                span=node_span(self.index, node),
+                data=data or {},
+            )
+        )
+
+    def _stop(self, code: str, message: str, node: yaml.Node) -> None:
+        self._problem(code, message, node)
+        raise _BuildStopped
+
+
+def _forbidden_character_problem(index: locations.LineIndex, offset: int) -> problems.Problem:
+    character = index.text[offset]
+    return problems.Problem(
+        code="invalid-character",
+        severity=problems.Severity.ERROR,
+        message=(
+            f"The character U+{ord(character):04X} is not allowed in YAML. Remove it "
+            "(inside a double-quoted string, write it as an escape such as \\x01 or \\u0001)."
+        ),
+        span=index.span(offset, offset + 1),
+        data={"character": f"U+{ord(character):04X}"},
+    )
+
+
+def _syntax_problem(index: locations.LineIndex, error: yaml.MarkedYAMLError) -> problems.Problem:
+    mark = error.problem_mark or error.context_mark
+    offset = mark.index if mark is not None else 0
+    # One character wide, so an editor underlines something, unless the error is at the very end.
+    span = index.span(offset, offset + 1 if offset < index.length else offset)
+    problem = (error.problem or "invalid YAML").strip()
+    context = ""
+    if error.context and error.context_mark is not None:
+        where = index.position(error.context_mark.index)
+        context = f" ({error.context} started at line {where.line + 1}, column {where.column + 1})"
+    return problems.Problem(
+        code="yaml-syntax",
+        severity=problems.Severity.ERROR,
+        message=f"YAML syntax error: {problem}{context}. Fix the YAML here and check again.",
+        span=span,
+    )
+
+
+def _multiple_documents_problem(
+    index: locations.LineIndex, event: yaml.DocumentStartEvent
+) -> problems.Problem:
+    start = event.start_mark.index
+    end = event.end_mark.index if event.end_mark.index > start else start
+    return problems.Problem(
+        code="multiple-documents",
+        severity=problems.Severity.ERROR,
+        message=(
+            "A second YAML document starts here, but KubernetesLocalProcessConfig.yaml holds one; "
+            "only the first is read. Remove this '---' and what follows, or merge it into the first."
+        ),
+        span=index.span(start, end),
+    )
