@@ -77,6 +77,7 @@ POD_ENV = {
     "HOME": "/root",
     "PYTHON_VERSION": "3.12.7",
     names.AGENT_TOKEN_ENV: "agent-token-value",
+    "KUBELOCAL_AGENT_PORTS": "8080",
     "API_SERVICE_HOST": "10.96.0.20",
     "API_SERVICE_PORT": "80",
     "API_PORT": "tcp://10.96.0.20:80",
@@ -92,7 +93,14 @@ def test_pod_env_is_kept_minus_what_describes_the_agent_or_the_cluster_network()
     assert env.variables["LOG_LEVEL"] == "info"
     assert env.variables["DB_PASSWORD"] == POD_ENV["DB_PASSWORD"]
     assert env.variables["HOSTNAME"] == "api-7d9f8c6b5d-x2x9q"
-    for dropped in ("PATH", "HOME", "PYTHON_VERSION", names.AGENT_TOKEN_ENV, "OLD_SERVICE_HOST"):
+    for dropped in (
+        "PATH",
+        "HOME",
+        "PYTHON_VERSION",
+        names.AGENT_TOKEN_ENV,
+        "KUBELOCAL_AGENT_PORTS",
+        "OLD_SERVICE_HOST",
+    ):
         assert dropped not in env.variables
     assert env.sources["LOG_LEVEL"] == "pod" and env.sources["API_SERVICE_HOST"] == "service-link"
 

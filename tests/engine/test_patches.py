@@ -15,7 +15,9 @@ Aspects covered:
 - guards: patch and inverse fail (test op) when the containers were reordered in between
 - bare ReplicaSet asks for its pods to be replaced; bare Pod is a recreate plan whose original is
   the pod without server-set fields and whose replacement is the patched pod
-- refusals: control port clash, leftovers of an unrestored session, something mounted at /kubelocal
+- a shared agent ConfigMap can be named instead of the session's own
+- refusals: control or status port clash, equal agent ports, leftovers of an unrestored session,
+  something mounted at /kubelocal
 - the plan never mutates the target's objects
 """
 
@@ -121,13 +123,9 @@ def test_patched_deployment_runs_the_agent():
     agent = container_named(patched, "api")
     assert agent["image"] == "python:3.12-slim"
     assert agent["command"] == [
-        "python",
-        "/kubelocal/agent.pyz",
-        "--listen",
-        "8080,9090",
-        "--control-port",
-        "47047",
-    ]
+        "python", "/kubelocal/agent.pyz", "serve", "--ports", "8080,9090",
+        "--control-port", "47100", "--status-port", "47101",
+    ]  # fmt: skip
     assert plan.listen_ports == (8080, 9090)
     assert "args" not in agent
     for field in (*patches.PROBES, "lifecycle"):
@@ -170,7 +168,7 @@ def test_custom_image_and_control_port():
     _, patched, _ = roundtrip(k.deployment(), agent_settings=custom)
     agent = container_named(patched, "api")
     assert agent["image"] == "registry.corp/kubelocal-agent:0.1"
-    assert agent["command"][-1] == "41000"
+    assert agent["command"][-3] == "41000"
 
 
 @pytest.mark.parametrize("features", [{"Probes"}, {"probes"}, {"PROBES", "ManagedIdentity"}])
@@ -278,9 +276,30 @@ def test_bare_pod_is_recreated():
 
 
 def test_control_port_clash_is_refused():
-    spec = k.pod_spec(k.container("api", ports=[("http", 8080), ("admin", 47047)]))
+    spec = k.pod_spec(k.container("api", ports=[("http", 8080), ("admin", 47100)]))
     with pytest.raises(errors.PatchError, match="--agent-control-port"):
         patches.plan(target_for(k.deployment(spec=spec)), settings=SETTINGS)
+
+
+def test_status_port_clash_and_equal_ports_are_refused():
+    spec = k.pod_spec(k.container("api", ports=[("http", 8080), ("admin", 47101)]))
+    with pytest.raises(
+        errors.PatchError, match=r"status endpoint\. Choose another port with --agent-status-port"
+    ):
+        patches.plan(target_for(k.deployment(spec=spec)), settings=SETTINGS)
+    same = patches.AgentSettings(
+        session_id="abcd1234", owner="o", started="t", control_port=41000, status_port=41000
+    )
+    with pytest.raises(errors.PatchError, match="must differ"):
+        patches.plan(target_for(k.deployment()), settings=same)
+
+
+def test_shared_agent_config_map_can_be_named():
+    shared = patches.AgentSettings(
+        session_id="abcd1234", owner="o", started="t", config_map_name="kubelocal-agent-0123"
+    )
+    _, patched, _ = roundtrip(k.deployment(), agent_settings=shared)
+    assert patched["spec"]["template"]["spec"]["volumes"][-1]["configMap"]["name"] == "kubelocal-agent-0123"
 
 
 def test_leftovers_of_an_unrestored_session_are_refused():
@@ -369,8 +388,7 @@ def test_property_patch_then_inverse_is_identity(case):
     workload, chosen, features = case
     spec = workload["spec"]["template"]["spec"]
     container = next(c for c in spec["containers"] if c["name"] == chosen)
-    control_port = 47047
-    if any(p["containerPort"] == control_port for p in container.get("ports", [])):
+    if any(p["containerPort"] in (47100, 47101) for p in container.get("ports", [])):
         return
     before = copy.deepcopy(workload)
     agent_settings = patches.AgentSettings(session_id="pr0pert1", owner="o", started="t", features=features)

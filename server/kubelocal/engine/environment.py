@@ -3,7 +3,8 @@
 Pure, except `write_private_file`. Three layers, later ones winning:
 
 1. The container's env as the pod sees it, from the agent's report (env, envFrom, downward API,
-   Kubernetes' service link variables). Dropped from it: the agent's own token, the variables the
+   Kubernetes' service link variables). Dropped from it: the agent's own `KUBELOCAL_AGENT_*`
+   variables (its token), the variables the
    agent's image defines for itself (`PATH`, `HOME`, `PYTHON_VERSION`... they describe the stock
    Python image, not the application's, and would break the workstation's shell) unless the
    container spec sets them explicitly, and the service link variables of the pod's namespace
@@ -134,7 +135,7 @@ def plan(
     if own != KUBERNETES_SERVICE[1]:
         link_patterns.append(_link_pattern("KUBERNETES"))
     for name, value in pod_env.items():
-        if name == names.AGENT_TOKEN_ENV:
+        if name.startswith(names.AGENT_ENV_PREFIX):
             continue
         if name not in explicit and (
             name in AGENT_IMAGE_VARIABLES or any(pattern.match(name) for pattern in link_patterns)

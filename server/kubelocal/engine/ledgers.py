@@ -26,7 +26,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from kubelocal.engine import errors, names, patches
+from kubelocal.engine import errors, names, patches, targets
 
 FORMAT = "kubelocal-ledger"
 VERSION = 1
@@ -51,6 +51,8 @@ VERBS: Mapping[str, str] = {
     "remove-file": WORKSTATION,  # target: path; body: None
     "nothing": ANYWHERE,  # the undo of something that needs none (or the do of a late undo)
 }
+
+_API_VERSIONS = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "ReplicaSet": "apps/v1", "Pod": "v1"}
 
 PLANNED = "planned"
 DONE = "done"
@@ -201,17 +203,40 @@ def _corrupt(why: str) -> errors.LedgerError:
 # --- the cluster copy ---------------------------------------------------------------------------
 
 
-def to_secret_data(ledger: Ledger, *, agent_token: str) -> dict[str, str]:
-    """The `data` of the session Secret (base64 values): the ledger and the agent's token."""
+def original_record(target: targets.Target) -> dict[str, Any]:
+    """The workload as it was, in the shape the restore Job reads (`kubelocal_agent.restores`):
+    apiVersion, kind, metadata (name, namespace, labels, annotations) and spec; for a bare Pod
+    the pod as it can be created again."""
+    if target.kind == "Pod":
+        return patches.sanitized_pod(target.workload)
+    source = target.workload.get("metadata") or {}
+    metadata: dict[str, Any] = {"name": target.name, "namespace": target.namespace}
+    for key in ("labels", "annotations"):
+        if source.get(key):
+            metadata[key] = dict(source[key])
+    return {
+        "apiVersion": _API_VERSIONS[target.kind],
+        "kind": target.kind,
+        "metadata": metadata,
+        "spec": target.workload.get("spec") or {},
+    }
+
+
+def to_secret_data(ledger: Ledger, *, agent_token: str, original: Mapping[str, Any]) -> dict[str, str]:
+    """The `data` of the session Secret (base64 values): the ledger, the agent's token, and the
+    workload as it was (`original_record`) for the restore Job."""
     encoded = base64.b64encode(ledger.to_json().encode()).decode()
-    if len(encoded) + _SECRET_HEADROOM > SECRET_LIMIT:
+    original_encoded = base64.b64encode(json.dumps(original, sort_keys=True).encode()).decode()
+    if len(encoded) + len(original_encoded) + _SECRET_HEADROOM > SECRET_LIMIT:
         raise errors.LedgerError(
-            f"The session ledger is {len(encoded)} bytes encoded, too big for a Secret (1 MiB). "
+            f"The session's restore data is {len(encoded) + len(original_encoded)} bytes encoded, too big "
+            "for a Secret (1 MiB). "
             "The workload spec is unusually large; kubelocal cannot keep its restore data in the cluster."
         )
     return {
         names.LEDGER_SECRET_KEY: encoded,
         names.AGENT_TOKEN_SECRET_KEY: base64.b64encode(agent_token.encode()).decode(),
+        names.ORIGINAL_SECRET_KEY: original_encoded,
     }
 
 
@@ -248,9 +273,6 @@ def create_pair(obj: Mapping[str, Any]) -> tuple[Action, Action]:
         Action("create", target, f"create {_label(target)}", body=dict(obj)),
         Action("delete", target, f"delete {_label(target)}"),
     )
-
-
-_API_VERSIONS = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "ReplicaSet": "apps/v1", "Pod": "v1"}
 
 
 def workload_pairs(plan: patches.PatchPlan | patches.RecreatePlan) -> list[tuple[Action, Action]]:

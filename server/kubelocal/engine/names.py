@@ -53,12 +53,18 @@ AGENT_MOUNT_PATH = "/kubelocal"
 AGENT_ZIPAPP_KEY = "agent.pyz"
 AGENT_ZIPAPP_PATH = f"{AGENT_MOUNT_PATH}/{AGENT_ZIPAPP_KEY}"
 AGENT_VOLUME_NAME = "kubelocal-agent"
-# Above the usual application ports and below the ephemeral range; the control listener binds
-# 127.0.0.1 in the pod, so it only has to avoid the container's own ports.
-DEFAULT_AGENT_CONTROL_PORT = 47047
+# The agent's defaults (kubelocal_agent.serving): the control listener binds 127.0.0.1 in the pod
+# (port-forward only), the status listener 0.0.0.0 (the restore Job polls it). Both must avoid the
+# container's own ports.
+DEFAULT_AGENT_CONTROL_PORT = 47100
+DEFAULT_AGENT_STATUS_PORT = 47101
+AGENT_ENV_PREFIX = "KUBELOCAL_AGENT_"  # the agent drops these from the env it reports
 AGENT_TOKEN_ENV = "KUBELOCAL_AGENT_TOKEN"
+# Keys of the session Secret: the ledger (every undo), the agent's token, and the workload as it
+# was (`original`: the restore Job's contract, kubelocal_agent.restores).
 AGENT_TOKEN_SECRET_KEY = "agent-token"
 LEDGER_SECRET_KEY = "ledger.json"
+ORIGINAL_SECRET_KEY = "original"
 # A user that exists in no image but satisfies `runAsNonRoot` when the image runs as root.
 NON_ROOT_USER_ID = 65534
 

@@ -69,7 +69,10 @@ class AgentSettings:
     started: str
     image: str = names.DEFAULT_AGENT_IMAGE
     control_port: int = names.DEFAULT_AGENT_CONTROL_PORT
+    status_port: int = names.DEFAULT_AGENT_STATUS_PORT
     features: frozenset[str] = frozenset()
+    # None: the session's own ConfigMap (names.agent_config_map_name), deleted with the session.
+    config_map_name: str | None = None
 
     def enabled(self, feature: str) -> bool:
         return feature in {name.lower() for name in self.features}
@@ -103,11 +106,17 @@ class RecreatePlan:
 def plan(target: targets.Target, *, settings: AgentSettings) -> PatchPlan | RecreatePlan:
     """The plan that puts the agent in place of `target.container`; see the module docstring."""
     listen_ports = _listen_ports(target)
-    if settings.control_port in listen_ports:
-        raise errors.PatchError(
-            f"Container {target.container!r} uses port {settings.control_port}, which the agent needs for "
-            "its control connection. Choose another agent control port (--agent-control-port)."
-        )
+    for port, purpose, option in (
+        (settings.control_port, "control connection", "--agent-control-port"),
+        (settings.status_port, "status endpoint", "--agent-status-port"),
+    ):
+        if port in listen_ports:
+            raise errors.PatchError(
+                f"Container {target.container!r} uses port {port}, which the agent needs for its {purpose}. "
+                f"Choose another port with {option}."
+            )
+    if settings.control_port == settings.status_port:
+        raise errors.PatchError("The agent's control and status ports must differ: choose two ports.")
     if target.kind == "Pod":
         original = sanitized_pod(target.workload)
         recorder = _Recorder(original)
@@ -140,10 +149,14 @@ def plan(target: targets.Target, *, settings: AgentSettings) -> PatchPlan | Recr
     )
 
 
-def agent_command(*, listen_ports: Iterable[int], control_port: int) -> list[str]:
-    """The agent's command line inside the pod."""
+def agent_command(*, listen_ports: Iterable[int], control_port: int, status_port: int) -> list[str]:
+    """The agent's command line inside the pod (`kubelocal_agent.__main__`); the token comes from
+    the environment, never the command line."""
     ports = ",".join(str(port) for port in listen_ports)
-    return ["python", names.AGENT_ZIPAPP_PATH, "--listen", ports, "--control-port", str(control_port)]
+    return [
+        "python", names.AGENT_ZIPAPP_PATH, "serve", "--ports", ports,
+        "--control-port", str(control_port), "--status-port", str(status_port),
+    ]  # fmt: skip
 
 
 def sanitized_pod(pod: dict[str, Any]) -> dict[str, Any]:
@@ -200,9 +213,10 @@ def _replace_container(
 
     _mark(recorder, (*base, "metadata"), settings)
     recorder.set((*here, "image"), settings.image)
-    recorder.set(
-        (*here, "command"), agent_command(listen_ports=listen_ports, control_port=settings.control_port)
+    command = agent_command(
+        listen_ports=listen_ports, control_port=settings.control_port, status_port=settings.status_port
     )
+    recorder.set((*here, "command"), command)
     recorder.remove((*here, "args"))
     if not settings.enabled(FEATURE_PROBES):
         for probe in PROBES:
@@ -242,7 +256,10 @@ def _replace_container(
     recorder.append((*here, "volumeMounts"), mount)
     volume = {
         "name": names.AGENT_VOLUME_NAME,
-        "configMap": {"name": names.agent_config_map_name(settings.session_id), "defaultMode": 0o444},
+        "configMap": {
+            "name": settings.config_map_name or names.agent_config_map_name(settings.session_id),
+            "defaultMode": 0o444,
+        },
     }
     recorder.append((*base, "spec", "volumes"), volume)
 
