@@ -19,12 +19,14 @@ Aspects covered:
 - refusals: control or status port clash, equal agent ports, leftovers of an unrestored session,
   something mounted at /kubelocal
 - the plan never mutates the target's objects
+- the API schema accepts the patched Deployment, StatefulSet and the recreated pod (strict)
 """
 
 import copy
 
 import engine_objects as k
 import jsonpatch
+import kubernetes_validate
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -402,3 +404,20 @@ def test_property_patch_then_inverse_is_identity(case):
     )
     assert patches.apply(patched, plan.inverse) == before
     assert workload == before
+
+
+# --- the API accepts what the patch makes ---------------------------------------------------------------
+
+
+def test_patched_objects_are_valid_for_the_api():
+    version = kubernetes_validate.latest_version()
+    deploy = k.deployment()
+    deploy["spec"]["template"]["spec"]["securityContext"] = {"runAsNonRoot": True}
+    _, patched, _ = roundtrip(deploy)
+    kubernetes_validate.validate(patched, version, strict=True)
+    sts = k.stateful_set()
+    _, patched_sts, _ = roundtrip(sts, target_for(sts, container="postgres", ports=()))
+    kubernetes_validate.validate(patched_sts, version, strict=True)
+    plan = patches.plan(target_for(k.pod("api-debug"), kind="Pod"), settings=SETTINGS)
+    kubernetes_validate.validate(plan.replacement, version, strict=True)
+    kubernetes_validate.validate(plan.original, version, strict=True)

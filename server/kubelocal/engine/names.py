@@ -33,6 +33,7 @@ SESSION_LABEL = f"{DOMAIN}/session"
 COMPONENT_LABEL = f"{DOMAIN}/component"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "kubelocal"
+RESTORES_LABEL = f"{DOMAIN}/restores"  # on the restore Job's pods: the session they restore
 OWNER_ANNOTATION = f"{DOMAIN}/session-owner"  # "user@workstation"
 STARTED_ANNOTATION = f"{DOMAIN}/session-started"  # RFC 3339 UTC
 IGNORE_PORTS_ANNOTATION = f"{DOMAIN}/ignore-ports"
@@ -127,6 +128,14 @@ def selector_for_session(session_id: str) -> str:
     """A label selector (API syntax) matching every object created for `session_id`."""
     _session_object_name(session_id, "x")
     return f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE},{SESSION_LABEL}={session_id}"
+
+
+def agent_pod_selector(session_id: str) -> str:
+    """A label selector matching the agent pods of `session_id` (the patched workload's pods) and
+    nothing else kubelocal creates: those carry `COMPONENT_LABEL`, the workload's pods do not.
+    (Not `MANAGED_BY_LABEL`: workloads deployed by Helm carry it themselves.)"""
+    _session_object_name(session_id, "x")
+    return f"{SESSION_LABEL}={session_id},!{COMPONENT_LABEL}"
 
 
 def session_annotations(*, owner: str, started: str) -> dict[str, str]:
