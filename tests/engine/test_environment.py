@@ -105,6 +105,21 @@ def test_pod_env_is_kept_minus_what_describes_the_agent_or_the_cluster_network()
     assert env.sources["LOG_LEVEL"] == "pod" and env.sources["API_SERVICE_HOST"] == "service-link"
 
 
+def test_link_variables_of_services_whose_names_look_like_suffixes():
+    pod_env = {
+        "API_PORT_SERVICE_HOST": "10.96.0.40",  # service "api-port"
+        "API_PORT_SERVICE_PORT_HTTP": "80",
+        "API_PORTAL_URL": "https://portal.example.com",  # not a link variable of "api"
+        "API_PORT_80_TCP_PROTO": "tcp",
+        "API_SERVICE_PORT_GRPC_WEB": "9090",
+    }
+    env = environment.plan(
+        pod_env=pod_env, endpoint_plan=endpoint_plan(), cluster_services=["api", "api-port"]
+    )
+    kept = {k for k, source in env.sources.items() if source == "pod"}
+    assert kept == {"API_PORTAL_URL"}
+
+
 def test_explicit_container_env_beats_link_and_image_variables():
     pod_env = {"API_PORT": "8080", "LANG": "de_DE.UTF-8"}
     plan = endpoint_plan()

@@ -131,15 +131,12 @@ def plan(
     services = set(cluster_services) | {
         e.service for e in endpoint_plan.endpoints if e.kind is endpoints.Kind.SERVICE and e.namespace == own
     }
-    link_patterns = [_link_pattern(link_prefix(name, own, own)) for name in sorted(services)]
-    if own != KUBERNETES_SERVICE[1]:
-        link_patterns.append(_link_pattern("KUBERNETES"))
+    # KUBERNETES_* always: they are rewritten below when the API server is reachable, else removed.
+    link_prefixes = {link_prefix(name, own, own) for name in services} | {"KUBERNETES"}
     for name, value in pod_env.items():
         if name.startswith(names.AGENT_ENV_PREFIX):
             continue
-        if name not in explicit and (
-            name in AGENT_IMAGE_VARIABLES or any(pattern.match(name) for pattern in link_patterns)
-        ):
+        if name not in explicit and (name in AGENT_IMAGE_VARIABLES or _is_link_variable(name, link_prefixes)):
             continue
         variables[name], sources[name] = value, SOURCE_POD
 
@@ -176,9 +173,20 @@ def plan(
     )
 
 
-def _link_pattern(prefix: str) -> re.Pattern[str]:
-    return re.compile(
-        rf"^{re.escape(prefix)}_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT(_\d+_(TCP|UDP|SCTP)(_PROTO|_PORT|_ADDR)?)?)$"
+_LINK_SUFFIX = re.compile(
+    r"^_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT(_\d+_(TCP|UDP|SCTP)(_PROTO|_PORT|_ADDR)?)?)$"
+)
+_LINK_SPLIT = re.compile(r"_(?=SERVICE_|PORT)")
+
+
+def _is_link_variable(name: str, prefixes: set[str]) -> bool:
+    """Whether `name` is a service link variable of one of `prefixes` (`API` -> `API_SERVICE_HOST`...).
+
+    Tries each place a link suffix could start, so it costs the name's length, not the number of
+    services."""
+    return any(
+        name[: split.start()] in prefixes and _LINK_SUFFIX.match(name[split.start() :])
+        for split in _LINK_SPLIT.finditer(name)
     )
 
 
