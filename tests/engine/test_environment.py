@@ -310,6 +310,7 @@ def test_repr_hides_values():
 
 TRICKY = {
     "EMPTY": "",
+    "TRAILING_NEWLINE": "0\n",
     "SINGLE": "it's",
     "DOUBLE": 'say "hi"',
     "NEWLINES": "line1\nline2\r\nline3\n",

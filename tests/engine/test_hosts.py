@@ -136,7 +136,7 @@ lines_st = st.lists(st.one_of(user_line, marker_or_entry), max_size=12)
 def is_ours(line):
     return bool(
         re.match(r"^# (Added by kubelocal \(session [a-z0-9]+\)|End of kubelocal section)$", line)
-    ) or bool(hosts._ENTRY.match(line))
+    ) or bool(hosts._ENTRY.fullmatch(line))
 
 
 @given(lines_st, st.sampled_from(["\n", "\r\n"]), st.booleans(), st.sampled_from([None, "s1", "s2"]))

@@ -61,7 +61,7 @@ def test_names_are_per_session_and_dns_safe():
     assert len(names.restore_secret_name(longest)) <= 63
 
 
-@pytest.mark.parametrize("bad", ["", "abc", "UPPER123", "has-dash", "a" * 21, "sp ace1"])
+@pytest.mark.parametrize("bad", ["", "abc", "UPPER123", "has-dash", "a" * 21, "sp ace1", "abcd\n"])
 def test_invalid_session_ids_are_refused(bad):
     assert not names.is_valid_session_id(bad)
     with pytest.raises(ValueError, match="invalid session id"):

@@ -13,7 +13,8 @@ Aspects covered:
 - runAsNonRoot without a user gets runAsUser 65534; with a user set nothing changes
 - a paused Deployment is unpaused, and paused again by the inverse
 - guards: patch and inverse fail (test op) when the containers were reordered in between
-- bare ReplicaSet asks for its pods to be replaced; bare Pod is a recreate plan whose original is
+- StatefulSet: a rolling-update partition is lifted (and put back); OnDelete asks for its pods
+  to be replaced, as a bare ReplicaSet does; bare Pod is a recreate plan whose original is
   the pod without server-set fields and whose replacement is the patched pod
 - a shared agent ConfigMap can be named instead of the session's own
 - refusals: control or status port clash, equal agent ports, leftovers of an unrestored session,
@@ -250,6 +251,21 @@ def test_bare_replica_set_asks_for_its_pods_to_be_replaced():
     rs["kind"] = "ReplicaSet"
     plan, _, restored = roundtrip(rs, target_for(rs, kind="ReplicaSet"))
     assert plan.replace_pods and restored == rs
+
+
+def test_stateful_set_partition_is_lifted_and_put_back():
+    sts = k.stateful_set()
+    sts["spec"]["updateStrategy"]["rollingUpdate"]["partition"] = 2
+    plan, patched, restored = roundtrip(sts, target_for(sts, container="postgres", ports=()))
+    assert patched["spec"]["updateStrategy"]["rollingUpdate"]["partition"] == 0
+    assert restored == sts and not plan.replace_pods
+
+
+def test_stateful_set_on_delete_asks_for_its_pods_to_be_replaced():
+    sts = k.stateful_set()
+    sts["spec"]["updateStrategy"] = {"type": "OnDelete"}
+    plan, _, restored = roundtrip(sts, target_for(sts, container="postgres", ports=()))
+    assert plan.replace_pods and restored == sts
 
 
 def test_deployment_does_not_replace_pods_by_hand():

@@ -346,7 +346,7 @@ def render_dotenv(variables: Mapping[str, str]) -> str:
     `${...}` inside a value may still be interpolated by readers that interpolate; use `json` to be exact."""
     lines = []
     for name, value in sorted(variables.items()):
-        if _DOTENV_PLAIN.match(value):
+        if _DOTENV_PLAIN.fullmatch(value):
             lines.append(f"{name}={value}")
         else:
             escaped = (
@@ -369,7 +369,7 @@ def render_sh(variables: Mapping[str, str]) -> str:
     (Kubernetes allows `.` and `-`) are listed in a comment instead."""
     lines = []
     for name, value in sorted(variables.items()):
-        if not _SH_NAME.match(name):
+        if not _SH_NAME.fullmatch(name):
             lines.append(f"# skipped {name}: not a valid shell variable name")
             continue
         quoted = "'" + value.replace("'", "'\\''") + "'"
@@ -389,7 +389,7 @@ def render_powershell(variables: Mapping[str, str]) -> str:
         escaped = value
         for quote in _POWERSHELL_QUOTES:
             escaped = escaped.replace(quote, quote * 2)
-        target = f"$env:{name}" if _SH_NAME.match(name) else "${env:" + name + "}"
+        target = f"$env:{name}" if _SH_NAME.fullmatch(name) else "${env:" + name + "}"
         lines.append(f"{target} = '{escaped}'")
     return "".join(line + "\n" for line in lines)
 

@@ -44,7 +44,7 @@ VERBS: Mapping[str, str] = {
     "delete": CLUSTER,  # target: apiVersion/kind/namespace/name; body: None
     "json-patch": CLUSTER,  # target: the workload; body: list of operations
     "recreate-pod": CLUSTER,  # target: the pod; body: the pod to create after deleting it
-    "delete-pods": CLUSTER,  # target: the ReplicaSet whose pods are deleted (and recreated by it)
+    "delete-pods": CLUSTER,  # target: the workload whose pods are deleted (and recreated by it)
     "insert-hosts-block": WORKSTATION,  # target: path + session; body: the block's text
     "remove-hosts-block": WORKSTATION,  # target: path + session; body: None
     "write-file": WORKSTATION,  # target: path; body: None (contents are never logged or kept)
@@ -276,7 +276,7 @@ def create_pair(obj: Mapping[str, Any]) -> tuple[Action, Action]:
 
 
 def workload_pairs(plan: patches.PatchPlan | patches.RecreatePlan) -> list[tuple[Action, Action]]:
-    """The pairs that put the agent in place; a bare ReplicaSet also has its pods replaced."""
+    """The pairs that put the agent in place; when `plan.replace_pods` the pods are replaced too."""
     target = {
         "apiVersion": _API_VERSIONS[plan.kind],
         "kind": plan.kind,

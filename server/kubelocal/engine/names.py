@@ -83,7 +83,7 @@ _MAX_NAME = 63
 
 def is_valid_session_id(session_id: str) -> bool:
     """Session ids are 4-20 lowercase letters and digits: safe in names, labels and file names."""
-    return bool(_SESSION_ID.match(session_id))
+    return bool(_SESSION_ID.fullmatch(session_id))
 
 
 def _session_object_name(session_id: str, suffix: str) -> str:

@@ -24,11 +24,13 @@ What the patch changes, and nothing else:
 - the pod spec: one volume for the agent ConfigMap; other containers, init containers and volumes
   are kept as they are;
 - the workload: `replicas` -> 1 (several agents would split the traffic); a paused Deployment is
-  unpaused (otherwise nothing rolls out); the session label and who/when annotations on the
+  unpaused and a StatefulSet's rolling-update partition set to 0 (otherwise the pod that stays is
+  never updated); the session label and who/when annotations on the
   workload and its pod template, so the pods carry them too.
 
-A bare ReplicaSet does not replace its pods when its template changes: `PatchPlan.replace_pods`
-tells the shell to delete them after applying the patch and after applying the inverse.
+A bare ReplicaSet, and a StatefulSet with the `OnDelete` update strategy, do not replace their
+pods when the template changes: `PatchPlan.replace_pods` tells the shell to delete them after
+applying the patch and after applying the inverse.
 A HorizontalPodAutoscaler on the workload would scale it back up; the shell should warn about it.
 """
 
@@ -134,6 +136,11 @@ def plan(target: targets.Target, *, settings: AgentSettings) -> PatchPlan | Recr
         recorder.set(("spec", "replicas"), 1)
     if target.kind == "Deployment" and spec.get("paused"):
         recorder.set(("spec", "paused"), False)
+    update_strategy = spec.get("updateStrategy") or {}
+    if target.kind == "StatefulSet" and (update_strategy.get("rollingUpdate") or {}).get("partition"):
+        # Pods below the partition are never updated: pod 0 would keep the application.
+        recorder.set(("spec", "updateStrategy", "rollingUpdate", "partition"), 0)
+    on_delete = target.kind == "StatefulSet" and update_strategy.get("type") == "OnDelete"
     _mark(recorder, ("metadata",), settings)
     _replace_container(
         recorder, target=target, settings=settings, listen_ports=listen_ports, template="/spec/template"
@@ -145,7 +152,7 @@ def plan(target: targets.Target, *, settings: AgentSettings) -> PatchPlan | Recr
         operations=tuple(recorder.operations),
         inverse=tuple(recorder.inverse()),
         listen_ports=listen_ports,
-        replace_pods=target.kind == "ReplicaSet",
+        replace_pods=target.kind == "ReplicaSet" or on_delete,
     )
 
 
