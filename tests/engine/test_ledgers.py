@@ -43,7 +43,7 @@ def empty():
 def test_record_appends_planned_entries_in_order_without_mutating():
     ledger = empty()
     first, one = ledger.record(*ledgers.file_pair(path="/tmp/a.env", purpose="the env file"))
-    second, two = first.record(*ledgers.hosts_pair(path="/etc/hosts", session_id="l3dg3r00", block="x"))
+    second, two = first.record(*ledgers.hosts_pair(path="/etc/hosts", session_id="l3dg3r00", entries=[]))
     assert (one, two) == (1, 2)
     assert ledger.entries == () and len(first.entries) == 1
     assert [e.state for e in second.entries] == ["planned", "planned"]
@@ -70,7 +70,9 @@ def test_mark_refuses_unknown_entries_and_states():
 def test_undos_by_place():
     ledger = empty()
     ledger, _ = ledger.record(*ledgers.create_pair(config_map()))
-    ledger, _ = ledger.record(*ledgers.hosts_pair(path="/etc/hosts", session_id="l3dg3r00", block="b"))
+    ledger, _ = ledger.record(
+        *ledgers.hosts_pair(path="/etc/hosts", session_id="l3dg3r00", entries=[("127.1.1.1", ("a", "a.ns"))])
+    )
     assert [e.undo.verb for e in ledger.undos(place=ledgers.CLUSTER)] == ["delete"]
     assert [e.undo.verb for e in ledger.undos(place=ledgers.WORKSTATION)] == ["remove-hosts-block"]
 

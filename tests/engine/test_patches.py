@@ -12,7 +12,8 @@ Aspects covered:
 - probes and lifecycle removed by default, kept with `Probes` / `LifecycleHooks` (any case)
 - runAsNonRoot without a user gets runAsUser 65534; with a user set nothing changes
 - a paused Deployment is unpaused, and paused again by the inverse
-- guards: patch and inverse fail (test op) when the containers were reordered in between
+- guards: patch and inverse fail (test op) when the containers were reordered in between; the
+  inverse fails as a test failure on a workload the patch never reached
 - StatefulSet: a rolling-update partition is lifted (and put back); OnDelete asks for its pods
   to be replaced, as a bare ReplicaSet does; bare Pod is a recreate plan whose original is
   the pod without server-set fields and whose replacement is the patched pod
@@ -235,6 +236,13 @@ def test_guards_fail_both_ways_when_containers_were_reordered():
     patched["spec"]["template"]["spec"]["containers"].reverse()
     with pytest.raises(jsonpatch.JsonPatchTestFailed):
         patches.apply(patched, plan.inverse)
+
+
+def test_inverse_fails_cleanly_on_a_workload_the_patch_never_reached():
+    deploy = k.deployment()
+    plan = patches.plan(target_for(deploy), settings=SETTINGS)
+    with pytest.raises(jsonpatch.JsonPatchTestFailed):
+        patches.apply(deploy, plan.inverse)
 
 
 def test_json_pointer_escapes_slashes_in_label_keys():

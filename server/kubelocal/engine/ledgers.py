@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kubelocal.engine import errors, names, patches, targets
@@ -45,7 +45,7 @@ VERBS: Mapping[str, str] = {
     "json-patch": CLUSTER,  # target: the workload; body: list of operations
     "recreate-pod": CLUSTER,  # target: the pod; body: the pod to create after deleting it
     "delete-pods": CLUSTER,  # target: the workload whose pods are deleted (and recreated by it)
-    "insert-hosts-block": WORKSTATION,  # target: path + session; body: the block's text
+    "insert-hosts-block": WORKSTATION,  # target: path + session; body: [[ip, [names...]], ...]
     "remove-hosts-block": WORKSTATION,  # target: path + session; body: None
     "write-file": WORKSTATION,  # target: path; body: None (contents are never logged or kept)
     "remove-file": WORKSTATION,  # target: path; body: None
@@ -318,10 +318,14 @@ def workload_pairs(plan: patches.PatchPlan | patches.RecreatePlan) -> list[tuple
     return pairs
 
 
-def hosts_pair(*, path: str, session_id: str, block: str) -> tuple[Action, Action]:
+def hosts_pair(
+    *, path: str, session_id: str, entries: Sequence[tuple[str, Sequence[str]]]
+) -> tuple[Action, Action]:
+    """Insert the session's hosts block (`hosts.insert` with these entries); undo: remove it."""
     target = {"path": path, "session": session_id}
+    body = [[ip, list(hostnames)] for ip, hostnames in entries]
     return (
-        Action("insert-hosts-block", target, f"add the kubelocal block to {path}", body=block),
+        Action("insert-hosts-block", target, f"add the kubelocal block to {path}", body=body),
         Action("remove-hosts-block", target, f"remove the kubelocal block from {path}"),
     )
 

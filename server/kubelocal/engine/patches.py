@@ -7,7 +7,9 @@ Pure: a `targets.Target` and `AgentSettings` in, a plan out.
   object gives back exactly the original, fields that were absent included (what the patch `add`s
   the inverse `remove`s; what it `replace`s or `remove`s the inverse puts back). Both start with
   `test` operations on the container's name, so either fails cleanly instead of patching the wrong
-  container if someone reordered the containers in between.
+  container if someone reordered the containers in between. The inverse also tests the session
+  label, so on a workload the patch never reached (a crash between recording and patching) it
+  fails cleanly as a test failure, which the shell reads as "nothing to undo".
 - A bare Pod: most pod spec fields are immutable, so a `RecreatePlan`: delete the pod and create
   `replacement` under the same name; restore deletes it and creates `original` (the pod as read,
   minus what the API server sets: uid, resourceVersion, status...).
@@ -142,6 +144,7 @@ def plan(target: targets.Target, *, settings: AgentSettings) -> PatchPlan | Recr
         recorder.set(("spec", "updateStrategy", "rollingUpdate", "partition"), 0)
     on_delete = target.kind == "StatefulSet" and update_strategy.get("type") == "OnDelete"
     _mark(recorder, ("metadata",), settings)
+    recorder.guard_inverse(("metadata", "labels", names.SESSION_LABEL), settings.session_id)
     _replace_container(
         recorder, target=target, settings=settings, listen_ports=listen_ports, template="/spec/template"
     )
@@ -302,6 +305,10 @@ class _Recorder:
     def get(self, parts: Sequence[str]) -> Any:
         found, value = self._lookup(parts)
         return value if found else None
+
+    def guard_inverse(self, parts: Sequence[str], value: Any) -> None:
+        """A `test` in the inverse only, of a value the patch sets."""
+        self._guards.append({"op": "test", "path": _pointer(parts), "value": value})
 
     def guard(self, parts: Sequence[str], value: Any) -> None:
         operation = {"op": "test", "path": _pointer(parts), "value": value}
