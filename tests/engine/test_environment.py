@@ -128,6 +128,16 @@ def test_explicit_container_env_beats_link_and_image_variables():
     assert env.variables["API_SERVICE_HOST"] == plan.service("api").workstation_ip
 
 
+def test_explicit_names_come_from_the_container_spec():
+    secret_ref = {"secretKeyRef": {"name": "s", "key": "k"}}
+    container = {
+        "name": "api",
+        "env": [{"name": "API_PORT", "value": "8080"}, {"name": "PW", "valueFrom": secret_ref}],
+    }
+    assert environment.explicit_names(container) == ["API_PORT", "PW"]
+    assert environment.explicit_names({"name": "bare"}) == []
+
+
 def test_link_variables_in_hosts_mode():
     env = environment.plan(pod_env={}, endpoint_plan=endpoint_plan()).variables
     api_ip = env["API_SERVICE_HOST"]

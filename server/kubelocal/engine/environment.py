@@ -43,6 +43,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from kubelocal.config import model
 from kubelocal.engine import endpoints, errors, names
@@ -268,6 +269,11 @@ def _volume_directory(token: model.VolumeMountToken, directories: Mapping[str, s
         f"{', '.join(sorted(directories)) or 'no volume'}). "
         "Fix the volume name in KubernetesLocalProcessConfig.yaml."
     )
+
+
+def explicit_names(container: Mapping[str, Any]) -> list[str]:
+    """The names a container spec sets in `env` (for `plan(explicit_names=...)`)."""
+    return [str(entry["name"]) for entry in container.get("env") or [] if "name" in entry]
 
 
 # --- what the config asks of the other planners ------------------------------------------------------

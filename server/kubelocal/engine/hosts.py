@@ -146,7 +146,7 @@ def read_hosts(path: str | os.PathLike[str]) -> str:
 
 
 def write_hosts_atomically(
-    path: str | os.PathLike[str], new_text: str, backup_path: str | os.PathLike[str]
+    path: str | os.PathLike[str], new_text: str, *, backup_path: str | os.PathLike[str]
 ) -> None:
     """Replace the file at `path` with `new_text`, never leaving it half written.
 
