@@ -18,8 +18,11 @@ Aspects covered:
   to be replaced, as a bare ReplicaSet does; bare Pod is a recreate plan whose original is
   the pod without server-set fields and whose replacement is the patched pod
 - a shared agent ConfigMap can be named instead of the session's own
-- refusals: control or status port clash, equal agent ports, leftovers of an unrestored session,
-  something mounted at /kubelocal
+- ephemeral containers (kubectl debug) are not recreated with a bare pod
+- notes: a memory limit the agent may not fit in; scaling down (an autoscaler would undo it);
+  memory quantities read in every unit
+- refusals: Windows workloads, control or status port clash, equal agent ports, leftovers of an
+  unrestored session, something mounted at /kubelocal
 - the plan never mutates the target's objects
 - the API schema accepts the patched Deployment, StatefulSet and the recreated pod (strict)
 """
@@ -298,7 +301,42 @@ def test_bare_pod_is_recreated():
     assert "replacement=" not in repr(plan)  # pod bodies (env values) stay out of logs
 
 
+def test_ephemeral_containers_are_not_recreated():
+    pod = k.pod("api-debug")
+    pod["spec"]["ephemeralContainers"] = [
+        {"name": "debugger-x7", "image": "busybox", "targetContainerName": "api"}
+    ]
+    plan = patches.plan(target_for(pod, kind="Pod"), settings=SETTINGS)
+    assert "ephemeralContainers" not in plan.original["spec"]
+    assert "ephemeralContainers" not in plan.replacement["spec"]
+    assert "ephemeralContainers" in pod["spec"]
+
+
+@pytest.mark.parametrize(
+    ("quantity", "expected"),
+    [("128Mi", 128 * 2**20), ("1G", 1e9), ("134217728", 134217728), ("0.5Gi", 2**29), ("64k", 64e3),
+     ("lots", None), ("", None)],
+)  # fmt: skip
+def test_memory_quantities(quantity, expected):
+    assert patches.memory_bytes(quantity) == expected
+
+
+def test_notes_on_a_tight_memory_limit_and_scaling_down():
+    spec = k.pod_spec(k.api_container(resources={"limits": {"memory": "32Mi"}}))
+    plan = patches.plan(target_for(k.deployment(spec=spec)), settings=SETTINGS)
+    assert any("memory limit of 32Mi" in note for note in plan.notes)
+    assert any("scaled from 3 to 1" in note and "HorizontalPodAutoscaler" in note for note in plan.notes)
+    quiet = patches.plan(target_for(k.deployment(replicas=1)), settings=SETTINGS)
+    assert quiet.notes == ()
+
+
 # --- refusals -------------------------------------------------------------------------------------------
+
+
+def test_windows_workloads_are_refused():
+    spec = k.pod_spec(k.api_container(), nodeSelector={"kubernetes.io/os": "windows"})
+    with pytest.raises(errors.PatchError, match="Windows nodes"):
+        patches.plan(target_for(k.deployment(spec=spec)), settings=SETTINGS)
 
 
 def test_control_port_clash_is_refused():

@@ -39,6 +39,7 @@ A HorizontalPodAutoscaler on the workload would scale it back up; the shell shou
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,6 +94,7 @@ class PatchPlan:
     inverse: tuple[Operation, ...]
     listen_ports: tuple[int, ...]
     replace_pods: bool = False
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,7 @@ class RecreatePlan:
     original: dict[str, Any] = field(repr=False)
     listen_ports: tuple[int, ...] = ()
     kind: str = "Pod"
+    notes: tuple[str, ...] = ()
 
 
 def plan(target: targets.Target, *, settings: AgentSettings) -> PatchPlan | RecreatePlan:
@@ -121,6 +124,13 @@ def plan(target: targets.Target, *, settings: AgentSettings) -> PatchPlan | Recr
             )
     if settings.control_port == settings.status_port:
         raise errors.PatchError("The agent's control and status ports must differ: choose two ports.")
+    pod_spec = target.pod_template.get("spec") or {}
+    if (pod_spec.get("nodeSelector") or {}).get("kubernetes.io/os") == "windows":
+        raise errors.PatchError(
+            f"{target.kind} {target.name!r} runs on Windows nodes, where the agent's Linux image cannot run. "
+            "kubelocal supports Linux workloads only."
+        )
+    notes = tuple(_notes(target))
     if target.kind == "Pod":
         original = sanitized_pod(target.workload)
         recorder = _Recorder(original)
@@ -131,6 +141,7 @@ def plan(target: targets.Target, *, settings: AgentSettings) -> PatchPlan | Recr
             replacement=recorder.document,
             original=original,
             listen_ports=listen_ports,
+            notes=notes,
         )
     recorder = _Recorder(target.workload)
     spec = target.workload.get("spec") or {}
@@ -156,6 +167,7 @@ def plan(target: targets.Target, *, settings: AgentSettings) -> PatchPlan | Recr
         inverse=tuple(recorder.inverse()),
         listen_ports=listen_ports,
         replace_pods=target.kind == "ReplicaSet" or on_delete,
+        notes=notes,
     )
 
 
@@ -170,9 +182,12 @@ def agent_command(*, listen_ports: Iterable[int], control_port: int, status_port
 
 
 def sanitized_pod(pod: dict[str, Any]) -> dict[str, Any]:
-    """A copy of `pod` that can be created again: no status, no metadata the API server sets."""
+    """A copy of `pod` that can be created again: no status, no metadata the API server sets, and
+    no ephemeral containers (left by `kubectl debug`; the API refuses them on create, and they are
+    a debugging session's, not the workload's)."""
     body = copy.deepcopy(pod)
     body.pop("status", None)
+    (body.get("spec") or {}).pop("ephemeralContainers", None)
     metadata = body.setdefault("metadata", {})
     for key in _SERVER_SET_METADATA:
         metadata.pop(key, None)
@@ -184,6 +199,40 @@ def sanitized_pod(pod: dict[str, Any]) -> dict[str, Any]:
 def apply(document: dict[str, Any], operations: Sequence[Operation]) -> dict[str, Any]:
     """`document` with the JSON patch applied (a copy); what the API server does on a json-patch."""
     return jsonpatch.apply_patch(document, list(operations), in_place=False)
+
+
+# Below this the agent (a Python process holding buffers for many streams) may be OOM-killed.
+AGENT_MEMORY_FLOOR = 48 * 1024 * 1024
+_QUANTITY = re.compile(r"^([0-9.]+)(Ki|Mi|Gi|Ti|k|M|G|T|m)?$")
+_FACTORS = {
+    None: 1, "m": 0.001, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
+    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40,
+}  # fmt: skip
+
+
+def memory_bytes(quantity: str | int | float) -> float | None:
+    """A Kubernetes memory quantity in bytes ("128Mi", "1G", "134217728"); None if unreadable."""
+    match = _QUANTITY.fullmatch(str(quantity).strip())
+    if not match:
+        return None
+    return float(match.group(1)) * _FACTORS[match.group(2)]
+
+
+def _notes(target: targets.Target) -> list[str]:
+    notes = []
+    limit = ((target.container_spec.get("resources") or {}).get("limits") or {}).get("memory")
+    limit_bytes = memory_bytes(limit) if limit is not None else None
+    if limit_bytes is not None and limit_bytes < AGENT_MEMORY_FLOOR:
+        notes.append(
+            f"Container {target.container!r} has a memory limit of {limit}; the agent may need more "
+            "under heavy traffic. If its pod restarts with OOMKilled, raise the limit for the session."
+        )
+    if target.kind != "Pod" and target.replicas > 1:
+        notes.append(
+            f"{target.kind} {target.name!r} is scaled from {target.replicas} to 1 for the session; a "
+            "HorizontalPodAutoscaler on it would scale it back up (pause it while connected)."
+        )
+    return notes
 
 
 # --- building ------------------------------------------------------------------------------------
