@@ -20,12 +20,13 @@ Aspects covered:
 - determinism: input order does not change the allocation (hypothesis), no port handed out twice
 """
 
-import engine_objects as k
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from kubelocal.engine import endpoints, errors, targets
+
+from . import objects as k
 
 HOSTS = endpoints.Mode.HOSTS
 NO_ADMIN = endpoints.Mode.NO_ADMIN

@@ -18,12 +18,13 @@ Aspects covered:
 import base64
 import json
 
-import engine_objects as k
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from kubelocal.engine import errors, ledgers, names, patches, targets
+
+from . import objects as k
 
 SETTINGS = patches.AgentSettings(session_id="l3dg3r00", owner="o@h", started="2026-11-27T10:00:00Z")
 

@@ -17,11 +17,12 @@ Aspects covered:
 
 import base64
 
-import engine_objects as k
 import kubernetes_validate
 import pytest
 
 from kubelocal.engine import manifests, names, patches, targets
+
+from . import objects as k
 
 SESSION = "m4n1f35t"
 

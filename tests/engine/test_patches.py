@@ -29,7 +29,6 @@ Aspects covered:
 
 import copy
 
-import engine_objects as k
 import jsonpatch
 import kubernetes_validate
 import pytest
@@ -37,6 +36,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kubelocal.engine import errors, names, patches, targets
+
+from . import objects as k
 
 SETTINGS = patches.AgentSettings(
     session_id="s3ss10n1", owner="ana@ana-laptop", started="2026-11-27T09:30:00Z"

@@ -19,11 +19,12 @@ Aspects covered:
 import copy
 import json
 
-import engine_objects as k
 import jsonpatch
 import pytest
 
 from kubelocal.engine import hosts, ledgers, manifests, names, patches, plans, targets
+
+from . import objects as k
 
 SESSION = "p1ans000"
 SETTINGS = patches.AgentSettings(session_id=SESSION, owner="ana@laptop", started="2026-11-27T10:00:00Z")

@@ -21,12 +21,13 @@ Aspects covered:
 
 import copy
 
-import engine_objects as k
 import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
 from kubelocal.engine import errors, names, targets
+
+from . import objects as k
 
 
 def resolve(world, **overrides):
