@@ -17,6 +17,12 @@ from pathlib import Path
 import kubelocal_agent
 
 SHEBANG = b"#!/usr/bin/env python3\n"
+# The image the agent runs on by default, unchanged: no build, no push. Also the base of agent/Dockerfile.
+DEFAULT_IMAGE = "python:3.12-slim"
+# Where the engine mounts the ConfigMap holding the zipapp in the agent's container.
+MOUNT_PATH = "/kubelocal"
+PYZ_NAME = "agent.pyz"
+CONFIGMAP_KEY = PYZ_NAME
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 MAIN = b"import runpy\nrunpy.run_module('kubelocal_agent', run_name='__main__', alter_sys=True)\n"
 
@@ -53,6 +59,16 @@ def build(files: list[tuple[str, bytes]] | None = None) -> bytes:
 def digest(pyz: bytes) -> str:
     """The version identifier of a packed agent: the first 16 hex digits of its SHA-256."""
     return hashlib.sha256(pyz).hexdigest()[:16]
+
+
+def configmap_name(pyz: bytes) -> str:
+    """The name of the ConfigMap holding this build: the same build is uploaded once per namespace."""
+    return f"kubelocal-agent-{digest(pyz)}"
+
+
+def container_command(*, mode: str = "serve") -> list[str]:
+    """The container command that runs the mounted zipapp (`serve` or `restore`); options follow."""
+    return ["python", f"{MOUNT_PATH}/{PYZ_NAME}", mode]
 
 
 def write(target: Path) -> str:

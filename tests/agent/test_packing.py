@@ -57,6 +57,18 @@ def test_the_agent_imports_only_the_standard_library():
     assert offenders == []
 
 
+def test_the_dockerfile_builds_on_the_default_image_and_runs_the_package():
+    dockerfile = (packing.package_dir().parent / "Dockerfile").read_text()
+    assert f"FROM {packing.DEFAULT_IMAGE}\n" in dockerfile
+    assert 'ENTRYPOINT ["python", "-m", "kubelocal_agent"]' in dockerfile
+
+
+def test_the_engine_gets_names_and_a_command_from_the_build():
+    pyz = packing.build()
+    assert packing.configmap_name(pyz) == f"kubelocal-agent-{packing.digest(pyz)}"
+    assert packing.container_command(mode="restore") == ["python", "/kubelocal/agent.pyz", "restore"]
+
+
 @pytest.mark.slow
 def test_the_packed_agent_runs_without_site_packages(tmp_path):
     target = tmp_path / "agent.pyz"

@@ -1,0 +1,197 @@
+"""Benchmark of the wire protocol through the real agent on loopback, against plain loopback TCP.
+
+Run with the other benchmarks (`make bench`) or alone: `python -m benchmarks.bench_protocol`.
+`run()` returns the figures; everything is bounded to a few seconds:
+
+- bulk throughput (MB/s) of one stream engine -> agent process -> a loopback sink, against the
+  same bytes sent straight to the sink over TCP, and their ratio;
+- small-request latency (p50/p99, microseconds) of a 64-byte echo on an open stream, against the
+  same echo over a plain TCP connection, and the added p50;
+- opening a new stream to a cluster address (the agent dials) and one echo, p50/p99.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from kubelocal_agent import driving, packing
+from kubelocal_agent.protocol import connection, targets
+
+BULK_BYTES = 64 * 1024 * 1024
+CHUNK = 256 * 1024
+ROUND_TRIPS = 1000
+NEW_STREAMS = 200
+TOKEN = "benchmark-token"
+
+
+async def _sink(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Counts bytes until EOF, then answers the count: the client's clock stops at the answer."""
+    total = 0
+    while data := await reader.read(CHUNK):
+        total += len(data)
+    writer.write(str(total).encode())
+    await writer.drain()
+    writer.close()
+
+
+async def _echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    finally:
+        writer.close()
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return ordered[len(ordered) // 2] * 1e6, ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1e6
+
+
+async def _direct_bulk(port: int) -> float:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    block = os.urandom(CHUNK)
+    start = time.perf_counter()
+    for _ in range(BULK_BYTES // CHUNK):
+        writer.write(block)
+        await writer.drain()
+    writer.write_eof()
+    assert int(await reader.read()) == BULK_BYTES
+    elapsed = time.perf_counter() - start
+    writer.close()
+    return BULK_BYTES / elapsed / 1e6
+
+
+async def _tunneled_bulk(session: driving.Session, port: int) -> float:
+    stream = await session.open_stream(targets.connect(host="127.0.0.1", port=port))
+    block = os.urandom(CHUNK)
+    start = time.perf_counter()
+    for _ in range(BULK_BYTES // CHUNK):
+        await stream.write(block)
+    await stream.write_eof()
+    assert int(await stream.read_all()) == BULK_BYTES
+    return BULK_BYTES / (time.perf_counter() - start) / 1e6
+
+
+async def _direct_latency(port: int) -> list[float]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    samples = []
+    for _ in range(ROUND_TRIPS):
+        start = time.perf_counter()
+        writer.write(b"x" * 64)
+        await reader.readexactly(64)
+        samples.append(time.perf_counter() - start)
+    writer.close()
+    return samples
+
+
+async def _tunneled_latency(session: driving.Session, port: int) -> list[float]:
+    stream = await session.open_stream(targets.connect(host="127.0.0.1", port=port))
+    samples = []
+    for _ in range(ROUND_TRIPS):
+        start = time.perf_counter()
+        await stream.write(b"x" * 64)
+        received = b""
+        while len(received) < 64:
+            received += await stream.read()
+        samples.append(time.perf_counter() - start)
+    stream.reset()
+    return samples
+
+
+async def _new_stream_latency(session: driving.Session, port: int) -> list[float]:
+    samples = []
+    for _ in range(NEW_STREAMS):
+        start = time.perf_counter()
+        stream = await session.open_stream(targets.connect(host="127.0.0.1", port=port))
+        await stream.write(b"x" * 64)
+        await stream.write_eof()
+        await stream.read_all()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+async def _measure(control_port: int) -> dict[str, Any]:
+    sink = await asyncio.start_server(_sink, "127.0.0.1", 0)
+    echo = await asyncio.start_server(_echo, "127.0.0.1", 0)
+    sink_port, echo_port = (server.sockets[0].getsockname()[1] for server in (sink, echo))
+    reader, writer = await asyncio.open_connection("127.0.0.1", control_port)
+    session = await driving.Session.start(
+        reader=reader, writer=writer, role=connection.Role.ENGINE, token=TOKEN
+    )
+    try:
+        direct_mb_s = await _direct_bulk(sink_port)
+        tunneled_mb_s = await _tunneled_bulk(session, sink_port)
+        direct_p50, direct_p99 = _percentiles(await _direct_latency(echo_port))
+        tunneled_p50, tunneled_p99 = _percentiles(await _tunneled_latency(session, echo_port))
+        new_p50, new_p99 = _percentiles(await _new_stream_latency(session, echo_port))
+    finally:
+        await session.close()
+        sink.close()
+        echo.close()
+    return {
+        "bulk_mb": BULK_BYTES // (1024 * 1024),
+        "direct_mb_s": round(direct_mb_s, 1),
+        "tunneled_mb_s": round(tunneled_mb_s, 1),
+        "throughput_ratio": round(tunneled_mb_s / direct_mb_s, 3),
+        "direct_latency_us": {"p50": round(direct_p50), "p99": round(direct_p99)},
+        "tunneled_latency_us": {"p50": round(tunneled_p50), "p99": round(tunneled_p99)},
+        "added_p50_us": round(tunneled_p50 - direct_p50),
+        "new_stream_latency_us": {"p50": round(new_p50), "p99": round(new_p99)},
+        "round_trips": ROUND_TRIPS,
+    }
+
+
+def run() -> dict[str, Any]:
+    """Start the packed agent as a process on loopback, measure, stop it; returns the figures."""
+    with tempfile.TemporaryDirectory(prefix="kubelocal-bench-") as workdir:
+        pyz = Path(workdir) / "agent.pyz"
+        packing.write(pyz)
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                str(pyz),
+                "--control-port",
+                "0",
+                "--status-port",
+                "0",
+                "--status-host",
+                "127.0.0.1",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "KUBELOCAL_AGENT_TOKEN": TOKEN},
+        )
+        try:
+            assert process.stdout is not None
+            ready = json.loads(process.stdout.readline())
+            figures = asyncio.run(_measure(ready["control_port"]))
+        finally:
+            process.terminate()
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+            if process.stdout is not None:
+                process.stdout.close()
+    figures["summary"] = (
+        f"protocol: {figures['tunneled_mb_s']} MB/s through the agent "
+        f"vs {figures['direct_mb_s']} MB/s direct "
+        f"(ratio {figures['throughput_ratio']}); echo p50 {figures['tunneled_latency_us']['p50']} us "
+        f"vs {figures['direct_latency_us']['p50']} us direct (+{figures['added_p50_us']} us)"
+    )
+    return figures
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))
