@@ -104,7 +104,8 @@ class Stream:
                 await self._writable.wait()
                 continue
             size = min(credit, len(view))
-            self.session._conn.send_data(self.stream_id, bytes(view[:size]))
+            whole = size == len(data) and isinstance(data, bytes)
+            self.session._conn.send_data(self.stream_id, data if whole else bytes(view[:size]))
             view = view[size:]
             await self.session._flush_and_drain()
 
@@ -443,6 +444,9 @@ class Session:
         assert self._on_stream is not None
         try:
             await self._on_stream(stream)
+            if not stream._eof_sent and stream._error is None and not self.closed:
+                # The handler is done with the stream: tell the peer, or it would wait forever.
+                await stream.write_eof()
         except (ConnectionError, OSError):
             stream.reset(protocol_errors.ErrorCode.CANCEL, "connection lost")
         except Exception:

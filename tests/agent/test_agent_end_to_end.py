@@ -6,9 +6,11 @@ stream and gets its answer; with no session a client is turned away at once; out
 engine reaches a loopback echo server through the agent, and an unreachable address resets the
 stream with CONNECT_FAILED; the environment report holds the container's variables and not the
 agent's token; a volume arrives as a tar stream with files, directories and links, and a missing
-path is NOT_FOUND; 200 concurrent streams; a stalled stream does not stall a fast one; when the
-engine disappears the status says "no session"; the restore mode of the same zipapp restores a
-workload once the agent has had no session for the grace period.
+path is NOT_FOUND; an unknown target kind or request method is refused without harm; a newer
+session replaces an older one; the status endpoint answers only GET /status; 200 concurrent
+streams; a stalled stream does not stall a fast one; when the engine disappears, or goes silent,
+the status says "no session"; the restore mode of the same zipapp restores a workload once the
+agent has had no session for the grace period.
 """
 
 from __future__ import annotations
@@ -274,3 +276,37 @@ def test_the_restore_mode_restores_once_the_session_is_gone(agent):
         assert result.returncode == 0, result.stderr
         assert api.objects[deployment]["spec"] == {"replicas": 2}
         assert len(api.calls("DELETE")) == len(restores.CLEANUP_COLLECTIONS)
+
+
+async def test_unknown_targets_and_methods_are_refused_without_harm(agent):
+    session = await _engine(agent)
+    try:
+        stream = await session.open_stream({"kind": "teleport", "to": "mars"})
+        with pytest.raises(errors.StreamReset) as raised:
+            await asyncio.wait_for(stream.read(), 5)
+        assert raised.value.error_code == protocol_errors.ErrorCode.UNKNOWN_TARGET
+        with pytest.raises(errors.RequestFailed, match="unknown method"):
+            await session.request("self-destruct")
+        assert (await session.request("status"))["connected"]
+    finally:
+        await session.close()
+
+
+async def test_a_newer_session_replaces_an_older_one(agent):
+    first = await _engine(agent)
+    second = await _engine(agent)
+    try:
+        await asyncio.wait_for(first.wait_closed(), 5)
+        assert "replaced by a newer session" in first.close_reason
+        status = await _status(agent)
+        assert status["connected"] and status["sessions_accepted"] == 2
+    finally:
+        await second.close()
+
+
+async def test_the_status_endpoint_answers_only_get_status(agent):
+    reader, writer = await asyncio.open_connection("127.0.0.1", agent.status_port)
+    writer.write(b"POST /status HTTP/1.1\r\nHost: agent\r\n\r\n")
+    answer = await asyncio.wait_for(reader.read(), 5)
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 404")

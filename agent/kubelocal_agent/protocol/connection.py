@@ -99,7 +99,8 @@ class Connection:
         self._token = token
         self._info = info or {}
         self._buffer = frames.FrameBuffer(max_payload=self.settings.max_payload)
-        self._outbound = bytearray()
+        # Encoded pieces, joined once in data_to_send: DATA payloads are never copied before that.
+        self._outbound: list[bytes] = []
         self._streams: dict[int, _Stream] = {}
         self._next_local_id = 1 if role is Role.ENGINE else 2
         self._highest_local = 0
@@ -147,7 +148,7 @@ class Connection:
 
     def data_to_send(self) -> bytes:
         """Everything queued for the peer since the last call; empty when nothing is."""
-        data = bytes(self._outbound)
+        data = b"".join(self._outbound)
         self._outbound.clear()
         return data
 
@@ -195,14 +196,21 @@ class Connection:
             raise errors.FlowControlError(
                 f"stream {stream_id}: {len(data)} bytes offered, credit is {self.send_credit(stream_id)}"
             )
+        if not isinstance(data, bytes):
+            data = bytes(data)  # Queued pieces must not change if the caller reuses its buffer.
         stream.machine.process(streams.Input.SEND_DATA)
         stream.send.spend(len(data))
         self._send_window.spend(len(data))
         assert self.peer_settings is not None
         chunk = min(DATA_CHUNK, self.peer_settings.max_payload)
+        if not data:
+            return  # Nothing to say: an empty DATA frame would only wake the peer for nothing.
+        if len(data) <= chunk:
+            self._outbound += frames.encode_data(stream_id, data)
+            return
         view = memoryview(data)
         for start in range(0, len(data), chunk):
-            self._queue(frames.Data(stream_id, bytes(view[start : start + chunk])))
+            self._outbound += frames.encode_data(stream_id, view[start : start + chunk])
 
     def close_stream(self, stream_id: int) -> None:
         """Half-close: queue CLOSE, the peer reads EOF. This side may still receive."""
@@ -438,7 +446,7 @@ class Connection:
             raise errors.LocalProtocolError(
                 f"{type(frame).__name__} of {len(encoded)} bytes exceeds the peer's frame limit"
             )
-        self._outbound += encoded
+        self._outbound.append(encoded)
 
     def _require_usable(self) -> None:
         if self._terminated:

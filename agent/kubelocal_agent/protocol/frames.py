@@ -145,6 +145,12 @@ def _header(frame_type: FrameType, stream_id: int, payload: bytes) -> bytes:
     return HEADER.pack(len(payload), frame_type, 0, stream_id) + payload
 
 
+def encode_data(stream_id: int, data: bytes | memoryview) -> tuple[bytes, bytes | memoryview]:
+    """The header and the payload of a DATA frame, apart, so bulk data is not copied to join them."""
+    _check_stream_id(stream_id, nonzero=True)
+    return HEADER.pack(len(data), FrameType.DATA, 0, stream_id), data
+
+
 def encode(frame: Frame) -> bytes:
     """The bytes of one frame. Raises `errors.LocalProtocolError` for values the wire cannot carry."""
     match frame:
@@ -202,10 +208,16 @@ class FrameBuffer:
 
     def __init__(self, *, max_payload: int = DEFAULT_MAX_PAYLOAD) -> None:
         self._buffer = bytearray()
+        # Decoded bytes are skipped by moving this offset, and dropped in one go once all are
+        # decoded, instead of shifting the buffer after every frame.
+        self._offset = 0
         self.max_payload = max_payload
         self.expect_hello_only = True
 
     def feed(self, data: bytes) -> None:
+        if self._offset:
+            del self._buffer[: self._offset]
+            self._offset = 0
         self._buffer += data
 
     def frames(self) -> list[tuple[FrameType | int, Frame | None]]:
@@ -222,19 +234,25 @@ class FrameBuffer:
         return self._next()
 
     def _next(self) -> tuple[FrameType | int, Frame | None] | None:
-        if len(self._buffer) < HEADER_SIZE:
+        start = self._offset
+        if len(self._buffer) - start < HEADER_SIZE:
             return None
-        length, raw_type, _flags, raw_stream_id = HEADER.unpack_from(self._buffer)
+        length, raw_type, _flags, raw_stream_id = HEADER.unpack_from(self._buffer, start)
         limit = MAX_HELLO_PAYLOAD if self.expect_hello_only else self.max_payload
         if length > limit:
             raise errors.RemoteProtocolError(
                 f"frame of {length} bytes exceeds the limit of {limit}",
                 error_code=errors.ErrorCode.FRAME_SIZE_ERROR,
             )
-        if len(self._buffer) < HEADER_SIZE + length:
+        end = start + HEADER_SIZE + length
+        if len(self._buffer) < end:
             return None
-        payload = bytes(self._buffer[HEADER_SIZE : HEADER_SIZE + length])
-        del self._buffer[: HEADER_SIZE + length]
+        with memoryview(self._buffer) as view:
+            payload = bytes(view[start + HEADER_SIZE : end])
+        self._offset = end
+        if end == len(self._buffer):
+            self._buffer.clear()
+            self._offset = 0
         if raw_stream_id & ~STREAM_ID_MASK:
             raise errors.RemoteProtocolError("the reserved bit of the stream id is set")
         try:
