@@ -32,6 +32,7 @@ BULK_REPEATS = 3
 CHUNK = 256 * 1024
 ROUND_TRIPS = 1000
 NEW_STREAMS = 200
+CONCURRENT_CLIENTS = 1000
 TOKEN = "benchmark-token"
 
 
@@ -122,13 +123,39 @@ async def _new_stream_latency(session: driving.Session, port: int) -> list[float
     return samples
 
 
-async def _measure(control_port: int) -> dict[str, Any]:
+async def _concurrent_inbound(service_port: int) -> tuple[int, float]:
+    """CONCURRENT_CLIENTS clients at once on the agent's service port, each answered through the
+    engine session; returns (failures, seconds)."""
+
+    async def client(index: int) -> bool:
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", service_port)
+            message = b"client %d" % index
+            writer.write(message)
+            writer.write_eof()
+            answer = await reader.read()
+            writer.close()
+            return answer == message
+        except OSError:
+            return False
+
+    start = time.perf_counter()
+    results = await asyncio.gather(*(client(i) for i in range(CONCURRENT_CLIENTS)))
+    return results.count(False), time.perf_counter() - start
+
+
+async def _answer_inbound(stream: driving.Stream) -> None:
+    await stream.write(await stream.read_all())
+    await stream.write_eof()
+
+
+async def _measure(control_port: int, service_port: int) -> dict[str, Any]:
     sink = await asyncio.start_server(_sink, "127.0.0.1", 0)
     echo = await asyncio.start_server(_echo, "127.0.0.1", 0)
     sink_port, echo_port = (server.sockets[0].getsockname()[1] for server in (sink, echo))
     reader, writer = await asyncio.open_connection("127.0.0.1", control_port)
     session = await driving.Session.start(
-        reader=reader, writer=writer, role=connection.Role.ENGINE, token=TOKEN
+        reader=reader, writer=writer, role=connection.Role.ENGINE, token=TOKEN, on_stream=_answer_inbound
     )
     try:
         direct_mb_s = statistics.median([await _direct_bulk(sink_port) for _ in range(BULK_REPEATS)])
@@ -138,6 +165,7 @@ async def _measure(control_port: int) -> dict[str, Any]:
         direct_p50, direct_p99 = _percentiles(await _direct_latency(echo_port))
         tunneled_p50, tunneled_p99 = _percentiles(await _tunneled_latency(session, echo_port))
         new_p50, new_p99 = _percentiles(await _new_stream_latency(session, echo_port))
+        failures, concurrent_seconds = await _concurrent_inbound(service_port)
     finally:
         await session.close()
         sink.close()
@@ -153,6 +181,11 @@ async def _measure(control_port: int) -> dict[str, Any]:
         "added_p50_us": round(tunneled_p50 - direct_p50),
         "new_stream_latency_us": {"p50": round(new_p50), "p99": round(new_p99)},
         "round_trips": ROUND_TRIPS,
+        "concurrent_inbound": {
+            "clients": CONCURRENT_CLIENTS,
+            "failures": failures,
+            "seconds": round(concurrent_seconds, 2),
+        },
     }
 
 
@@ -171,6 +204,10 @@ def run() -> dict[str, Any]:
                 "0",
                 "--status-host",
                 "127.0.0.1",
+                "--ports",
+                "0",
+                "--service-host",
+                "127.0.0.1",
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -180,7 +217,7 @@ def run() -> dict[str, Any]:
         try:
             assert process.stdout is not None
             ready = json.loads(process.stdout.readline())
-            figures = asyncio.run(_measure(ready["control_port"]))
+            figures = asyncio.run(_measure(ready["control_port"], ready["service_ports"][0][1]))
         finally:
             process.terminate()
             try:
@@ -194,7 +231,8 @@ def run() -> dict[str, Any]:
         f"protocol: {figures['tunneled_mb_s']} MB/s through the agent "
         f"vs {figures['direct_mb_s']} MB/s direct "
         f"(ratio {figures['throughput_ratio']}); echo p50 {figures['tunneled_latency_us']['p50']} us "
-        f"vs {figures['direct_latency_us']['p50']} us direct (+{figures['added_p50_us']} us)"
+        f"vs {figures['direct_latency_us']['p50']} us direct (+{figures['added_p50_us']} us); "
+        f"{CONCURRENT_CLIENTS} concurrent inbound clients, {figures['concurrent_inbound']['failures']} failed"
     )
     return figures
 

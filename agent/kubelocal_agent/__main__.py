@@ -47,6 +47,20 @@ def _token(token_file: Path | None) -> str:
     return os.environ.get(TOKEN_ENV, "").strip()
 
 
+def _raise_open_file_limit() -> None:
+    """Every carried connection costs a descriptor: lift the soft limit (often 1024) to the hard one."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Windows, where the agent does not run anyway
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            logging.getLogger(__name__).warning("could not raise the open-file limit from %d", soft)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -74,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         heartbeat_interval=args.heartbeat_interval,
         heartbeat_timeout=args.heartbeat_timeout,
     )
+    _raise_open_file_limit()
     try:
         asyncio.run(serving.run(config))
     except KeyboardInterrupt:

@@ -38,6 +38,8 @@ AGENT_ENV_PREFIX = "KUBELOCAL_AGENT_"
 DEFAULT_CONTROL_PORT = 47100
 DEFAULT_STATUS_PORT = 47101
 TAR_BUFFER = 256 * 1024
+# A burst of clients (a load test, a reconnect storm) must queue, not see refused connections.
+SERVICE_BACKLOG = 4096
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,6 +96,7 @@ class Agent:
                 lambda r, w, requested=requested: self._track(self._on_inbound(requested, r, w)),
                 config.service_host,
                 requested,
+                backlog=SERVICE_BACKLOG,
             )
             self._servers.append(server)
             self.service_ports.append((requested, server.sockets[0].getsockname()[1]))
