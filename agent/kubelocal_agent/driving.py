@@ -296,10 +296,12 @@ class Session:
             return
         self._conn.close(error_code, reason)
         self._flush()
-        with contextlib.suppress(ConnectionError, TimeoutError):
-            async with asyncio.timeout(1):
-                await self._writer.drain()
+        # Closed at once, so nothing uses the terminated connection while the GOAWAY drains;
+        # closing the transport still sends what is buffered.
         self._shutdown(reason or "closed by this side")
+        with contextlib.suppress(ConnectionError, OSError, TimeoutError):
+            async with asyncio.timeout(1):
+                await self._writer.wait_closed()
 
     async def wait_closed(self) -> None:
         await self._closed.wait()
@@ -367,8 +369,6 @@ class Session:
                     self._flush()
                     reason = f"protocol error: {error}"
                     log.warning("closing the session: %s", reason)
-                    with contextlib.suppress(ConnectionError):
-                        await self._writer.drain()
                     break
                 self._dispatch(received)
                 self._flush()
@@ -482,7 +482,7 @@ class Session:
 
     def _flush(self) -> None:
         data = self._conn.data_to_send()
-        if data and not self.closed and not self._writer.is_closing():
+        if data and not self._writer.is_closing():
             self._writer.write(data)
 
     async def _flush_and_drain(self) -> None:

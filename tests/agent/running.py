@@ -16,6 +16,8 @@ from pathlib import Path
 from kubelocal_agent import packing
 
 TOKEN = "e2e-session-token-0123456789"
+# The pod runs python:3.12-slim; point this at another interpreter to run the agent under it.
+AGENT_PYTHON = os.environ.get("KUBELOCAL_TEST_AGENT_PYTHON", sys.executable)
 
 
 @dataclasses.dataclass
@@ -49,7 +51,7 @@ def agent_process(
         log_path = Path(workdir) / "agent.log"
         env = {**os.environ, "KUBELOCAL_AGENT_TOKEN": TOKEN, **(extra_env or {})}
         command = [
-            sys.executable,
+            AGENT_PYTHON,
             str(pyz),
             "--ports",
             ",".join("0" * service_ports),

@@ -21,7 +21,6 @@ import io
 import json
 import os
 import subprocess
-import sys
 import tarfile
 
 import pytest
@@ -254,7 +253,7 @@ def test_the_restore_mode_restores_once_the_session_is_gone(agent):
         api.put_object("/api/v1/namespaces/shop/secrets/saved", {"data": {restores.SECRET_KEY: encoded}})
         result = subprocess.run(
             [
-                sys.executable,
+                running.AGENT_PYTHON,
                 str(agent.pyz),
                 "restore",
                 *("--status-url", agent.status_url, "--api-url", api.base_url, "--namespace", "shop"),

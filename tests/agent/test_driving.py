@@ -5,7 +5,8 @@ stay separate; a stream nobody reads does not stall another; a reset reaches the
 its code and reason; control requests are answered, failures raise RequestFailed; a wrong token
 fails the handshake on both sides; a peer that goes silent is declared dead by the heartbeat; a
 closed peer fails every stream and pending request with SessionClosed; splice carries a TCP
-connection through a stream and passes EOF and resets on.
+connection through a stream and passes EOF and resets on; a peer breaking the protocol ends the
+session, and the other side learns why from the GOAWAY.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import socket
 import pytest
 
 from kubelocal_agent import driving, errors
-from kubelocal_agent.protocol import connection, targets
+from kubelocal_agent.protocol import connection, frames, targets
 from kubelocal_agent.protocol import errors as protocol_errors
 
 from . import sessions, wire
@@ -199,3 +200,21 @@ async def test_splice_carries_a_tcp_connection_through_a_stream():
         await stream.write(b"ping through the tunnel")
         await stream.write_eof()
         assert await asyncio.wait_for(stream.read_all(), 5) == b"PING THROUGH THE TUNNEL"
+
+
+async def test_a_peer_breaking_the_protocol_ends_the_session_with_goaway():
+    engine_socket, agent_socket = socket.socketpair()
+    engine_reader, engine_writer = await asyncio.open_connection(sock=engine_socket)
+    agent_io = await asyncio.open_connection(sock=agent_socket)
+    engine_start = driving.Session.start(
+        reader=engine_reader, writer=engine_writer, role=connection.Role.ENGINE, token=wire.TOKEN
+    )
+    agent_start = driving.Session.start(
+        reader=agent_io[0], writer=agent_io[1], role=connection.Role.AGENT, token=wire.TOKEN
+    )
+    engine, agent = await asyncio.gather(engine_start, agent_start)
+    engine_writer.write(wire.raw_frame(frames.FrameType.DATA, 99, b"on a stream never opened"))
+    await asyncio.wait_for(agent.wait_closed(), 5)
+    await asyncio.wait_for(engine.wait_closed(), 5)
+    assert "protocol error" in agent.close_reason
+    assert "PROTOCOL_ERROR" in engine.close_reason and "never opened" in engine.close_reason
