@@ -7,6 +7,9 @@ an `on_request` callback, hands streams the peer opens to `on_stream`, pings whe
 quiet, declares the peer dead after `heartbeat_timeout` seconds without a frame, and on
 disconnect fails every stream and pending request with `errors.SessionClosed`.
 
+A stream handler owns its stream: when it returns, EOF is sent if it was not, and data it did
+not read is discarded (its credit given back); a handler that raises resets its stream.
+
 Flow control: `Stream.write` waits for credit and `Stream.read` returns credit as it hands data
 to the caller, so a stream nobody reads stops its sender without holding up other streams.
 """
@@ -45,6 +48,7 @@ class Stream:
         self._eof_received = False
         self._eof_sent = False
         self._error: Exception | None = None
+        self._discarding = False
         self._readable = asyncio.Event()
         self._writable = asyncio.Event()
 
@@ -125,8 +129,10 @@ class Stream:
             return
         if not self.session.closed:
             self.session._conn.reset_stream(self.stream_id, error_code, reason)
-            self.session._flush()
-        self._fail(errors.StreamReset(self.stream_id, error_code, reason))
+        dropped = self._fail(errors.StreamReset(self.stream_id, error_code, reason))
+        # Unread data still holds connection credit: give it back, or every reset shrinks the
+        # window the other streams share.
+        self.session._acknowledge(self.stream_id, dropped)
         self.session._forget(self.stream_id)
 
     def _raise_if_unwritable(self) -> None:
@@ -146,6 +152,13 @@ class Stream:
     def _feed_eof(self) -> None:
         self._eof_received = True
         self._readable.set()
+
+    def _discard(self) -> int:
+        """From now on drop what arrives; returns the unread bytes dropped now."""
+        self._discarding = True
+        dropped, self._buffered = self._buffered, 0
+        self._chunks.clear()
+        return dropped
 
     def _fail(self, error: Exception) -> int:
         """Wake everyone waiting with `error`; returns the unread bytes dropped when it is a reset."""
@@ -395,7 +408,7 @@ class Session:
             match event:
                 case events.DataReceived(stream_id=sid, data=data):
                     stream = self._streams.get(sid)
-                    if stream is None or stream._error is not None:
+                    if stream is None or stream._error is not None or stream._discarding:
                         self._conn.acknowledge_received_data(sid, len(data))
                     else:
                         stream._feed(data)
@@ -447,6 +460,8 @@ class Session:
             if not stream._eof_sent and stream._error is None and not self.closed:
                 # The handler is done with the stream: tell the peer, or it would wait forever.
                 await stream.write_eof()
+            # Nobody will read what is left or what still comes: drop it and give its credit back.
+            self._acknowledge(stream.stream_id, stream._discard())
         except (ConnectionError, OSError):
             stream.reset(protocol_errors.ErrorCode.CANCEL, "connection lost")
         except Exception:

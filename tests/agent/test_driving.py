@@ -6,12 +6,14 @@ its code and reason; control requests are answered, failures raise RequestFailed
 fails the handshake on both sides; a peer that goes silent is declared dead by the heartbeat; a
 closed peer fails every stream and pending request with SessionClosed; splice carries a TCP
 connection through a stream and passes EOF and resets on; a peer breaking the protocol ends the
-session, and the other side learns why from the GOAWAY.
+session, and the other side learns why from the GOAWAY; unread data of a reset or abandoned stream
+gives its connection credit back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 
 import pytest
@@ -35,7 +37,13 @@ async def test_a_stream_carries_data_both_ways_with_eof():
 async def test_the_agent_opens_streams_to_the_engine_too():
     async with sessions.session_pair() as (engine, agent):
         received: asyncio.Queue[driving.Stream] = asyncio.Queue()
-        engine._on_stream = received.put  # type: ignore[assignment]
+        done = asyncio.Event()
+
+        async def hand_over(stream: driving.Stream) -> None:
+            await received.put(stream)
+            await done.wait()  # The handler owns the stream: returning would end it.
+
+        engine._on_stream = hand_over
         outgoing = await agent.open_stream(targets.inbound(port=8080, peer="10.0.0.9:5555"))
         await outgoing.write(b"GET /")
         await outgoing.write_eof()
@@ -43,6 +51,7 @@ async def test_the_agent_opens_streams_to_the_engine_too():
         assert incoming.target == targets.inbound(port=8080, peer="10.0.0.9:5555")
         assert incoming.stream_id % 2 == 0
         assert await incoming.read_all() == b"GET /"
+        done.set()
 
 
 async def test_many_concurrent_streams_stay_separate():
@@ -218,3 +227,33 @@ async def test_a_peer_breaking_the_protocol_ends_the_session_with_goaway():
     await asyncio.wait_for(engine.wait_closed(), 5)
     assert "protocol error" in agent.close_reason
     assert "PROTOCOL_ERROR" in engine.close_reason and "never opened" in engine.close_reason
+
+
+async def test_unread_data_of_reset_or_abandoned_streams_gives_its_credit_back():
+    # A connection window of two stream windows: two leaked streams would stall the session.
+    tight = connection.Settings(stream_window=64 * 1024, connection_window=128 * 1024)
+    buffered: asyncio.Queue[driving.Stream] = asyncio.Queue()
+
+    async def handler(stream: driving.Stream) -> None:
+        if stream.target["host"] == "echo":
+            await sessions.echo(stream)
+            return
+        while stream._buffered < 64 * 1024:  # Wait until its whole window sits unread.
+            await asyncio.sleep(0.01)
+        if stream.target["host"] == "reset":
+            stream.reset(protocol_errors.ErrorCode.CANCEL, "not interested")
+        await buffered.put(stream)  # "abandon" just returns, leaving the data unread.
+
+    async with sessions.session_pair(on_stream=handler, agent_settings=tight) as (engine, _agent):
+        for host in ("reset", "abandon") * 3:
+            stream = await engine.open_stream(targets.connect(host=host, port=1))
+            await asyncio.wait_for(stream.write(b"x" * 64 * 1024), 5)
+            await asyncio.wait_for(buffered.get(), 5)
+        stream = await engine.open_stream(targets.connect(host="echo", port=1))
+        payload = os.urandom(512 * 1024)
+        writer = asyncio.ensure_future(stream.write(payload))
+        received = bytearray()
+        while len(received) < len(payload):
+            received += await asyncio.wait_for(stream.read(), 5)
+        await writer
+        assert bytes(received) == payload
