@@ -24,6 +24,7 @@ import dataclasses
 import json
 import logging
 import os
+import signal
 import tarfile
 import time
 from typing import Any
@@ -302,9 +303,15 @@ def _peer_name(writer: asyncio.StreamWriter) -> str:
 
 
 async def run(config: AgentConfig) -> None:
-    """Run the agent until cancelled (SIGTERM in the pod stops the loop)."""
+    """Run the agent until SIGTERM or SIGINT, which end the engine's session with a GOAWAY."""
     agent = Agent(config)
     await agent.start()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        # Kubernetes stops the pod with SIGTERM (a restore, a rollout): say so to the engine in a
+        # GOAWAY rather than vanishing, so it can tell the user why the session ended.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, lambda: asyncio.ensure_future(agent.stop()))
     print(agent.ready_line(), flush=True)
     try:
         await agent.wait_stopped()

@@ -10,7 +10,7 @@ path is NOT_FOUND; an unknown target kind or request method is refused without h
 session replaces an older one; the status endpoint answers only GET /status; 200 concurrent
 streams; a stalled stream does not stall a fast one; when the engine disappears, or goes silent,
 the status says "no session"; the restore mode of the same zipapp restores a workload once the
-agent has had no session for the grace period.
+agent has had no session for the grace period; SIGTERM ends the session with a GOAWAY saying why.
 """
 
 from __future__ import annotations
@@ -309,3 +309,11 @@ async def test_the_status_endpoint_answers_only_get_status(agent):
     answer = await asyncio.wait_for(reader.read(), 5)
     writer.close()
     assert answer.startswith(b"HTTP/1.1 404")
+
+
+async def test_sigterm_ends_the_session_with_a_goaway_saying_why(agent):
+    session = await _engine(agent)
+    agent.process.terminate()
+    await asyncio.wait_for(session.wait_closed(), 5)
+    assert "the agent is stopping" in session.close_reason
+    assert await asyncio.to_thread(agent.process.wait, 5) == 0
