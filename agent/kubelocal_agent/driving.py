@@ -22,7 +22,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from kubelocal_agent import errors
 from kubelocal_agent.protocol import connection, events, heartbeats, targets
@@ -31,6 +31,28 @@ from kubelocal_agent.protocol import errors as protocol_errors
 log = logging.getLogger(__name__)
 
 READ_SIZE = 256 * 1024
+
+
+class ByteReader(Protocol):
+    """What a Session reads from: `asyncio.StreamReader`, or an adapter over another tunnel
+    (a WebSocket port-forward, for instance). `read` returns b"" at the end."""
+
+    async def read(self, n: int = -1) -> bytes: ...
+
+
+class ByteWriter(Protocol):
+    """What a Session writes to: `asyncio.StreamWriter`, or an adapter with these methods."""
+
+    def write(self, data: bytes) -> None: ...
+
+    async def drain(self) -> None: ...
+
+    def is_closing(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+    async def wait_closed(self) -> None: ...
+
 
 StreamHandler = Callable[["Stream"], Awaitable[None]]
 RequestHandler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -185,8 +207,8 @@ class Session:
         self,
         *,
         conn: connection.Connection,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
+        reader: ByteReader,
+        writer: ByteWriter,
         on_stream: StreamHandler | None = None,
         on_request: RequestHandler | None = None,
         heartbeat_interval: float = 5.0,
@@ -217,8 +239,8 @@ class Session:
     async def start(
         cls,
         *,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
+        reader: ByteReader,
+        writer: ByteWriter,
         role: connection.Role,
         token: str,
         settings: connection.Settings | None = None,
