@@ -346,13 +346,17 @@ class Session:
     async def open_stream(self, target: dict[str, Any]) -> Stream:
         """Open a stream towards `target` (see `protocol.targets`); data may be written at once.
 
-        Raises `errors.SessionClosed` when the session is over or going away.
+        Raises `errors.SessionClosed` when the session is over or going away, and
+        `errors.StreamRefused` while the peer's limit of concurrent streams is reached.
         """
         if self.closed or not self._conn.accepting_streams:
             raise errors.SessionClosed(
                 f"cannot open a stream: {self.close_reason or 'the session is going away'}"
             )
-        stream_id = self._conn.open_stream(target)
+        try:
+            stream_id = self._conn.open_stream(target)
+        except protocol_errors.LocalProtocolError as error:
+            raise errors.StreamRefused(str(error)) from None
         stream = Stream(self, stream_id, target)
         self._streams[stream_id] = stream
         await self._flush_and_drain()

@@ -8,6 +8,8 @@ Exception tree::
     │                          ConnectionError, so code that handles sockets handles it too
     ├── StreamReset            a stream was aborted by either side; carries the wire error code;
     │                          also a ConnectionResetError
+    ├── StreamRefused          no new stream now: the peer's concurrent-stream limit is reached;
+    │                          also a ConnectionRefusedError
     ├── RequestFailed          a control request was answered with an error
     └── RestoreError           the restore mode could not put the workload back; says what to check
         └── KubernetesApiError an API call answered with an error status
@@ -43,6 +45,10 @@ class StreamReset(AgentError, ConnectionResetError):
         self.stream_id = stream_id
         self.error_code = error_code
         self.reason = reason
+
+
+class StreamRefused(AgentError, ConnectionRefusedError):
+    """The peer accepts no more concurrent streams; retry when some have finished."""
 
 
 class RequestFailed(AgentError):

@@ -206,7 +206,7 @@ class Agent:
             return
         try:
             stream = await session.open_stream(targets.inbound(port=port, peer=_peer_name(writer)))
-        except errors.SessionClosed:
+        except (errors.SessionClosed, errors.StreamRefused):
             writer.transport.abort()
             return
         await driving.splice(stream, reader, writer)

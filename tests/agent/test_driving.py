@@ -7,7 +7,8 @@ fails the handshake on both sides; a peer that goes silent is declared dead by t
 closed peer fails every stream and pending request with SessionClosed; splice carries a TCP
 connection through a stream and passes EOF and resets on; a peer breaking the protocol ends the
 session, and the other side learns why from the GOAWAY; unread data of a reset or abandoned stream
-gives its connection credit back.
+gives its connection credit back; beyond the peer's stream limit open_stream raises StreamRefused
+until a stream ends.
 """
 
 from __future__ import annotations
@@ -257,3 +258,17 @@ async def test_unread_data_of_reset_or_abandoned_streams_gives_its_credit_back()
             received += await asyncio.wait_for(stream.read(), 5)
         await writer
         assert bytes(received) == payload
+
+
+async def test_beyond_the_peers_stream_limit_open_stream_is_refused_until_one_ends():
+    async with sessions.session_pair(
+        on_stream=sessions.echo, agent_settings=connection.Settings(max_streams=2)
+    ) as (engine, _agent):
+        first = await engine.open_stream(targets.connect(host="h", port=1))
+        await engine.open_stream(targets.connect(host="h", port=1))
+        with pytest.raises(errors.StreamRefused, match="at most 2"):
+            await engine.open_stream(targets.connect(host="h", port=1))
+        await first.write_eof()
+        assert await asyncio.wait_for(first.read_all(), 5) == b""
+        third = await engine.open_stream(targets.connect(host="h", port=1))
+        assert third.stream_id == 5
