@@ -292,7 +292,8 @@ class _StreamSink:
 def _write_tar(path: str, sink: _StreamSink) -> None:
     # Symlinks stay links: Kubernetes volumes are `key -> ..data/key` and the tar keeps that shape.
     with tarfile.open(fileobj=sink, mode="w|", bufsize=TAR_BUFFER, format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
-        tar.add(path, arcname=".", recursive=True)
+        # A directory's content lands at the archive root; a single file keeps its name.
+        tar.add(path, arcname="." if os.path.isdir(path) else os.path.basename(path), recursive=True)
 
 
 def _peer_name(writer: asyncio.StreamWriter) -> str:

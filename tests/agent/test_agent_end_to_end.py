@@ -147,6 +147,8 @@ async def test_a_volume_arrives_as_a_tar_stream(agent, tmp_path):
     try:
         stream = await session.open_stream(targets.volume(path=str(volume)))
         raw = await asyncio.wait_for(stream.read_all(), 10)
+        single = await session.open_stream(targets.volume(path=str(volume / "..2026_data" / "config.yaml")))
+        single_raw = await asyncio.wait_for(single.read_all(), 10)
         missing = await session.open_stream(targets.volume(path=str(tmp_path / "nope")))
         with pytest.raises(errors.StreamReset) as raised:
             await asyncio.wait_for(missing.read(), 5)
@@ -159,6 +161,8 @@ async def test_a_volume_arrives_as_a_tar_stream(agent, tmp_path):
         big = archive.extractfile("./..2026_data/nested/big.bin").read()  # type: ignore[union-attr]
     assert big == (volume / "..2026_data" / "nested" / "big.bin").read_bytes()
     assert members["./config.yaml"].issym() and members["./config.yaml"].linkname == "..data/config.yaml"
+    with tarfile.open(fileobj=io.BytesIO(single_raw)) as archive:
+        assert archive.getnames() == ["config.yaml"]
 
 
 async def test_two_hundred_concurrent_streams(agent):
