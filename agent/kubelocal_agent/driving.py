@@ -95,6 +95,14 @@ class Stream:
             if len(chunk) > max_bytes:
                 chunk, rest = chunk[:max_bytes], chunk[max_bytes:]
                 self._chunks.appendleft(rest)
+            elif self._chunks and len(chunk) + len(self._chunks[0]) <= max_bytes:
+                # Several frames arrived together: hand them over in one piece, one write downstream.
+                parts = [chunk]
+                size = len(chunk)
+                while self._chunks and size + len(self._chunks[0]) <= max_bytes:
+                    parts.append(self._chunks.popleft())
+                    size += len(parts[-1])
+                chunk = b"".join(parts)
             self._buffered -= len(chunk)
             self.session._acknowledge(self.stream_id, len(chunk))
             return chunk
