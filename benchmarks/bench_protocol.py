@@ -9,7 +9,10 @@ Run with the other benchmarks (`make bench`) or alone: `python -m benchmarks.ben
   same echo over a plain TCP connection, and the added p50;
 - opening a new stream to a cluster address (the agent dials) and one echo, p50/p99;
 - 1000 clients at once on the agent's service port, answered through the engine session;
-- the sans-IO layer alone (encode, decode, credit; no sockets): the protocol's own ceiling.
+- the sans-IO layer alone (encode, decode, credit; no sockets): the protocol's own ceiling;
+- CPU seconds per GB moved (agent process, and this process with its sink), which a loaded
+  machine does not distort the way it distorts MB/s, and the resident memory of both processes
+  after 1000 concurrent clients.
 """
 
 from __future__ import annotations
@@ -151,7 +154,26 @@ async def _answer_inbound(stream: driving.Stream) -> None:
     await stream.write_eof()
 
 
-async def _measure(control_port: int, service_port: int) -> dict[str, Any]:
+def _process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process, from /proc (None where there is no /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _resident_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+async def _measure(control_port: int, service_port: int, agent_pid: int) -> dict[str, Any]:
     sink = await asyncio.start_server(_sink, "127.0.0.1", 0)
     echo = await asyncio.start_server(_echo, "127.0.0.1", 0)
     sink_port, echo_port = (server.sockets[0].getsockname()[1] for server in (sink, echo))
@@ -161,13 +183,25 @@ async def _measure(control_port: int, service_port: int) -> dict[str, Any]:
     )
     try:
         direct_mb_s = statistics.median([await _direct_bulk(sink_port) for _ in range(BULK_REPEATS)])
+        # CPU time is what the protocol costs whatever else loads the machine; wall time is not.
+        agent_cpu_before, engine_cpu_before = _process_cpu_seconds(agent_pid), time.process_time()
         tunneled_mb_s = statistics.median(
             [await _tunneled_bulk(session, sink_port) for _ in range(BULK_REPEATS)]
         )
+        agent_cpu_after, engine_cpu_after = _process_cpu_seconds(agent_pid), time.process_time()
+        gigabytes = BULK_BYTES * BULK_REPEATS / 1e9
+        agent_cpu = (
+            round((agent_cpu_after - agent_cpu_before) / gigabytes, 2)
+            if agent_cpu_after is not None and agent_cpu_before is not None
+            else None
+        )
+        # The engine side's figure includes the sink it feeds, which a real engine does not run.
+        engine_cpu = round((engine_cpu_after - engine_cpu_before) / gigabytes, 2)
         direct_p50, direct_p99 = _percentiles(await _direct_latency(echo_port))
         tunneled_p50, tunneled_p99 = _percentiles(await _tunneled_latency(session, echo_port))
         new_p50, new_p99 = _percentiles(await _new_stream_latency(session, echo_port))
         failures, concurrent_seconds = await _concurrent_inbound(service_port)
+        agent_rss = _resident_mb(agent_pid)
     finally:
         await session.close()
         sink.close()
@@ -178,6 +212,10 @@ async def _measure(control_port: int, service_port: int) -> dict[str, Any]:
         "direct_mb_s": round(direct_mb_s, 1),
         "tunneled_mb_s": round(tunneled_mb_s, 1),
         "throughput_ratio": round(tunneled_mb_s / direct_mb_s, 3),
+        "agent_cpu_s_per_gb": agent_cpu,
+        "engine_and_sink_cpu_s_per_gb": engine_cpu,
+        "agent_rss_mb_after": agent_rss,
+        "engine_rss_mb_after": _resident_mb(os.getpid()),
         "direct_latency_us": {"p50": round(direct_p50), "p99": round(direct_p99)},
         "tunneled_latency_us": {"p50": round(tunneled_p50), "p99": round(tunneled_p99)},
         "added_p50_us": round(tunneled_p50 - direct_p50),
@@ -242,7 +280,7 @@ def run() -> dict[str, Any]:
         try:
             assert process.stdout is not None
             ready = json.loads(process.stdout.readline())
-            figures = asyncio.run(_measure(ready["control_port"], ready["service_ports"][0][1]))
+            figures = asyncio.run(_measure(ready["control_port"], ready["service_ports"][0][1], process.pid))
         finally:
             process.terminate()
             try:
