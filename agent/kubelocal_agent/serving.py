@@ -72,7 +72,9 @@ class Agent:
         self._session: driving.Session | None = None
         self._session_peer = ""
         self._started = time.time()
-        self._disconnected_since = time.monotonic()
+        # None while a session is (or was a moment ago) connected: a session that just dropped
+        # must read as idle for 0 s, not since the agent started.
+        self._disconnected_since: float | None = time.monotonic()
         self._sessions_accepted = 0
         self._refused = 0
         self._handlers: set[asyncio.Task[Any]] = set()
@@ -132,12 +134,13 @@ class Agent:
         """
         session = self._session
         connected = session is not None and not session.closed
+        idle_from = self._disconnected_since if self._disconnected_since is not None else time.monotonic()
         return {
             "connected": connected,
             "connected_since": session.connected_since if connected and session else None,
             "last_heartbeat": session.last_received if connected and session else None,
             "peer": self._session_peer if connected else None,
-            "idle_seconds": 0.0 if connected else round(time.monotonic() - self._disconnected_since, 3),
+            "idle_seconds": 0.0 if connected else round(time.monotonic() - idle_from, 3),
             "agent_started": self._started,
             "sessions_accepted": self._sessions_accepted,
             "handshakes_refused": self._refused,
@@ -167,6 +170,7 @@ class Agent:
             log.warning("refused a control connection from %s: %s", peer, error)
             return
         previous, self._session, self._session_peer = self._session, session, peer
+        self._disconnected_since = None
         self._sessions_accepted += 1
         log.info("engine session from %s started (protocol %d)", peer, session.version)
         if previous is not None:
