@@ -153,6 +153,19 @@ class Stream:
         self.session._forget_if_closed(self.stream_id)
         await self.session._flush_and_drain()
 
+    async def close(self) -> None:
+        """Done with the stream: send EOF if not sent yet, and drop whatever the peer still sends.
+
+        Unlike `reset`, data already written still reaches the peer. A stream opened with
+        `Session.open_stream` is only freed once both directions ended, so close it (or read to
+        EOF after `write_eof`, or reset it) when done. Closing twice, or after a reset, does nothing.
+        """
+        if self._error is not None:
+            return
+        if not self._eof_sent:
+            await self.write_eof()
+        self.session._acknowledge(self.stream_id, self._discard())
+
     def reset(self, error_code: int = protocol_errors.ErrorCode.CANCEL, reason: str = "") -> None:
         """Abort both directions; pending reads and writes raise `errors.StreamReset`."""
         if self._error is not None:
@@ -491,11 +504,9 @@ class Session:
         assert self._on_stream is not None
         try:
             await self._on_stream(stream)
-            if not stream._eof_sent and stream._error is None and not self.closed:
-                # The handler is done with the stream: tell the peer, or it would wait forever.
-                await stream.write_eof()
-            # Nobody will read what is left or what still comes: drop it and give its credit back.
-            self._acknowledge(stream.stream_id, stream._discard())
+            if not self.closed:
+                # The handler is done with the stream: the peer must not wait for more.
+                await stream.close()
         except (ConnectionError, OSError):
             stream.reset(protocol_errors.ErrorCode.CANCEL, "connection lost")
         except Exception:

@@ -8,7 +8,7 @@ closed peer fails every stream and pending request with SessionClosed; splice ca
 connection through a stream and passes EOF and resets on; a peer breaking the protocol ends the
 session, and the other side learns why from the GOAWAY; unread data of a reset or abandoned stream
 gives its connection credit back; beyond the peer's stream limit open_stream raises StreamRefused
-until a stream ends.
+until a stream ends; closing a stream after reading it frees it.
 """
 
 from __future__ import annotations
@@ -272,3 +272,17 @@ async def test_beyond_the_peers_stream_limit_open_stream_is_refused_until_one_en
         assert await asyncio.wait_for(first.read_all(), 5) == b""
         third = await engine.open_stream(targets.connect(host="h", port=1))
         assert third.stream_id == 5
+
+
+async def test_closing_a_read_stream_frees_it_for_the_peers_limit():
+    async def answer_once(stream: driving.Stream) -> None:
+        await stream.write(b"tar bytes")  # Then returns: the handler's end sends EOF.
+
+    async with sessions.session_pair(
+        on_stream=answer_once, agent_settings=connection.Settings(max_streams=1)
+    ) as (engine, _agent):
+        for _ in range(3):
+            stream = await engine.open_stream(targets.volume(path="/data"))
+            assert await asyncio.wait_for(stream.read_all(), 5) == b"tar bytes"
+            await stream.close()
+            await stream.close()  # Twice is harmless.
