@@ -5,7 +5,8 @@ agent speaks only after the engine proved the token; a wrong token is refused wi
 AUTH_FAILED and neither the reason nor the agent's bytes reveal any token; a too-old version is
 refused with UNSUPPORTED_VERSION; anything but HELLO first is a protocol error; HELLO twice is
 too; an oversized HELLO is refused before it is buffered; a refused engine sees why; nothing can
-be sent before the handshake; the supports_* functions follow the MIN_VERSION constants.
+be sent before the handshake; the supports_* functions follow the MIN_VERSION constants; only the
+exact token matches, and it is checked before the version so a stranger learns no version.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 
 import pytest
 
-from kubelocal_agent.protocol import connection, errors, events, frames, versions
+from kubelocal_agent.protocol import connection, errors, events, frames, handshake, versions
 
 from . import wire
 
@@ -170,3 +171,15 @@ def test_negotiation_picks_the_lower_version_and_refuses_the_unsupported():
     assert versions.negotiate(versions.PROTOCOL_VERSION + 1) == versions.PROTOCOL_VERSION
     assert versions.negotiate(versions.MIN_SUPPORTED_VERSION) == versions.MIN_SUPPORTED_VERSION
     assert versions.negotiate(versions.MIN_SUPPORTED_VERSION - 1) is None
+
+
+@pytest.mark.parametrize("presented", ["", "s3cret", wire.TOKEN + "x", wire.TOKEN.upper()])
+def test_only_the_exact_token_matches(presented):
+    assert handshake.tokens_match(wire.TOKEN, wire.TOKEN)
+    assert not handshake.tokens_match(presented, wire.TOKEN)
+
+
+def test_the_token_is_checked_before_the_version():
+    with pytest.raises(errors.RemoteProtocolError) as raised:
+        handshake.accept(frames.Hello(0, "wrong"), token=wire.TOKEN)
+    assert raised.value.error_code == errors.ErrorCode.AUTH_FAILED

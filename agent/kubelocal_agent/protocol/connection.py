@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import hmac
 import os
 from typing import Any
 
-from kubelocal_agent.protocol import errors, events, frames, streams, versions, windows
+from kubelocal_agent.protocol import errors, events, frames, handshake, streams, versions, windows
 
 DATA_CHUNK = 64 * 1024
 MAX_REASON = 512
@@ -350,16 +349,7 @@ class Connection:
             return [events.ConnectionTerminated(frame.error_code, frame.reason, frame.last_stream_id)]
         if not isinstance(frame, frames.Hello):
             raise errors.RemoteProtocolError("the first frame must be HELLO")
-        # Compare bytes of any length in constant time; never echo or log the presented token.
-        if not hmac.compare_digest(frame.token.encode(), self._token.encode()):
-            raise errors.RemoteProtocolError("session token refused", error_code=errors.ErrorCode.AUTH_FAILED)
-        version = versions.negotiate(frame.version)
-        if version is None:
-            raise errors.RemoteProtocolError(
-                f"protocol version {frame.version} is not supported; this side speaks "
-                f"{versions.MIN_SUPPORTED_VERSION}..{versions.PROTOCOL_VERSION}",
-                error_code=errors.ErrorCode.UNSUPPORTED_VERSION,
-            )
+        version = handshake.accept(frame, token=self._token)
         self.peer_settings = Settings.from_wire(frame.settings)
         self._send_window = windows.SendWindow(self.peer_settings.connection_window)
         if not self._hello_sent:
