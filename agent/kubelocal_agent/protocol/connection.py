@@ -134,6 +134,13 @@ class Connection:
     def open_stream_ids(self) -> list[int]:
         return sorted(self._streams)
 
+    @property
+    def unacknowledged_bytes(self) -> int:
+        """Bytes received on any stream and not yet given back with `acknowledge_received_data`:
+        what this side holds in memory (at most the connection window). Once the application has
+        consumed everything, anything above 0 is credit leaked for good."""
+        return self._receive_window.outstanding
+
     def stream_state(self, stream_id: int) -> streams.State:
         stream = self._streams.get(stream_id)
         if stream is not None:

@@ -45,6 +45,11 @@ class ReceiveWindow:
         self.available = size
         self._consumed = 0
 
+    @property
+    def outstanding(self) -> int:
+        """Bytes received and not yet consumed: what the application still holds or has lost track of."""
+        return self.size - self.available - self._consumed
+
     def receive(self, size: int) -> None:
         """Account for received data; more than was granted is the peer's FLOW_CONTROL_ERROR."""
         if size > self.available:
@@ -57,7 +62,7 @@ class ReceiveWindow:
     def consume(self, size: int) -> int:
         """The application consumed `size` bytes; returns the increment to grant now (0 to wait)."""
         # Never give back more than was taken: a driver acknowledging twice must not inflate credit.
-        self._consumed += min(size, self.size - self.available - self._consumed)
+        self._consumed += min(size, self.outstanding)
         if self._consumed < max(1, self.size // 2):
             return 0
         increment, self._consumed = self._consumed, 0
