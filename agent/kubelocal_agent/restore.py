@@ -49,14 +49,12 @@ def fetch_status(url: str, *, timeout: float = 3) -> dict[str, Any] | None:
 
 
 def discover_status_url(client: kubeapi.Client, *, namespace: str, selector: str, port: int) -> str | None:
-    """The status URL of the running agent pod matching `selector`, or None if there is none."""
-    try:
-        pods = client.request(
-            "GET", f"/api/v1/namespaces/{namespace}/pods", query={"labelSelector": selector}
-        )
-    except errors.KubernetesApiError as error:
-        log.warning("cannot list the agent pods: %s", error)
-        return None
+    """The status URL of the running agent pod matching `selector`, or None if there is none.
+
+    Raises `errors.KubernetesApiError` when the pods cannot be listed: that says nothing about the
+    session, so the caller must not count it as "no agent".
+    """
+    pods = client.request("GET", f"/api/v1/namespaces/{namespace}/pods", query={"labelSelector": selector})
     for pod in pods.get("items", []):
         status = pod.get("status") or {}
         ip = status.get("podIP")
@@ -151,9 +149,15 @@ def run(
     """Wait for the session to be gone, restore, clean up. Returns the exit code."""
     watch = restores.Watch(grace=args.grace)
     while True:
-        url = args.status_url or discover_status_url(
-            client, namespace=args.namespace, selector=args.agent_selector, port=args.status_port
-        )
+        try:
+            url = args.status_url or discover_status_url(
+                client, namespace=args.namespace, selector=args.agent_selector, port=args.status_port
+            )
+        except errors.KubernetesApiError as error:
+            # An API hiccup is no evidence the session is gone: skip this poll, never restore on it.
+            log.warning("cannot look for the agent pod: %s", error)
+            sleep(args.poll)
+            continue
         status = fetch_status(url) if url else None
         if watch.observe(clock(), status):
             break

@@ -8,7 +8,8 @@ with the saved spec, labels and annotations and the current resourceVersion; con
 retried; a deleted workload is an error; a bare pod is deleted and recreated; clean-up deletes by
 label in an order that keeps RBAC until last, goes on past a refusal and refuses an empty
 selector; `run` waits, restores and cleans up, or only cleans up when the Secret is gone, and
-leaves the Secret when the restore fails; the in-cluster client reads the service account.
+leaves the Secret when the restore fails; an API that cannot list the agent pods never counts as
+"no session"; the in-cluster client reads the service account.
 """
 
 from __future__ import annotations
@@ -267,3 +268,24 @@ def test_api_errors_carry_the_status_and_the_servers_message(api):
         client.request("GET", "/api/v1/namespaces/x/secrets/missing")
     assert raised.value.status == 404
     assert "not found" in str(raised.value) and "sa-token" not in str(raised.value)
+
+
+def test_an_api_that_cannot_list_the_agent_pods_never_triggers_a_restore(api):
+    api.forbidden.add(f"/api/v1/namespaces/{NS}/pods")
+    api.put_object(DEPLOYMENT, json.loads(json.dumps(PATCHED)))
+    api.put_object(SECRET, _secret(ORIGINAL))
+    clock = FakeClock()
+
+    class Enough(Exception):
+        pass
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        if clock.now > 10 * 60:
+            raise Enough
+
+    args = _args(None, agent_selector="app=cart", status_port=47101)
+    with pytest.raises(Enough):
+        restore.run(args, client=kubeapi.Client(base_url=api.base_url), clock=clock, sleep=sleep)
+    assert api.calls("PUT") == [] and api.calls("DELETE") == []
+    assert len(api.calls("GET")) > 100, "it kept polling"
