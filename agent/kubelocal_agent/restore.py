@@ -3,7 +3,8 @@
 
 It polls the agent's status endpoint (`GET http://<agent pod IP>:<status port>/status`, the
 agent's `serving.Agent.status()`), and once no engine session has been connected for `--grace`
-seconds (or the agent cannot be reached for that long) it:
+seconds (or no agent pod runs for that long; see `restores.Watch` for an agent that never
+answers, which gets `--blind-grace`) it:
 
 1. reads the saved workload from the Secret `--secret` (see `restores` for its format); a Secret
    already gone means the engine restored on its own, so only the clean-up remains;
@@ -147,7 +148,7 @@ def run(
     sleep: Callable[[float], None] = time.sleep,
 ) -> int:
     """Wait for the session to be gone, restore, clean up. Returns the exit code."""
-    watch = restores.Watch(grace=args.grace)
+    watch = restores.Watch(grace=args.grace, blind_grace=args.blind_grace)
     while True:
         try:
             url = args.status_url or discover_status_url(
@@ -159,7 +160,7 @@ def run(
             sleep(args.poll)
             continue
         status = fetch_status(url) if url else None
-        if watch.observe(clock(), status):
+        if watch.observe(clock(), status, agent_present=url is not None):
             break
         sleep(args.poll)
     log.info("no engine session for %.0f s: restoring", args.grace)
@@ -200,6 +201,12 @@ def parser() -> argparse.ArgumentParser:
     result.add_argument("--namespace", default=env.get(ENV_PREFIX + "NAMESPACE"))
     result.add_argument("--grace", type=float, default=float(env.get(ENV_PREFIX + "GRACE", "60")))
     result.add_argument("--poll", type=float, default=float(env.get(ENV_PREFIX + "POLL", "5")))
+    result.add_argument(
+        "--blind-grace",
+        type=float,
+        default=float(env[ENV_PREFIX + "BLIND_GRACE"]) if ENV_PREFIX + "BLIND_GRACE" in env else None,
+        help="how long an agent pod that never answered may stay silent (default: 10 x grace)",
+    )
     result.add_argument("--api-url", default=env.get(ENV_PREFIX + "API_URL"), help="default: in-cluster")
     return result
 

@@ -116,21 +116,34 @@ class Watch:
     """Decides when to restore from successive status polls.
 
     Restore once the agent reports no session for `grace` seconds (by its own clock, in
-    `idle_seconds`), or once it cannot be reached at all for `grace` seconds (by the poller's
-    clock, from the first failed poll): a crashed or deleted agent pod has no session either.
+    `idle_seconds`), or once no agent pod is running for `grace` seconds (by the poller's clock):
+    a crashed or deleted agent has no session either.
+
+    An agent pod that runs but does not answer is ambiguous: it may have hung, or a NetworkPolicy
+    may keep the restore Job from its status port while a developer is connected. If it answered
+    before, silence counts like a missing agent; if it never did, the Job waits `blind_grace`
+    seconds (default ten times `grace`) before restoring, so a blocked port cannot restore the
+    workload under a connected developer after a mere minute.
     """
 
-    def __init__(self, *, grace: float) -> None:
+    def __init__(self, *, grace: float, blind_grace: float | None = None) -> None:
         self.grace = grace
-        self._unreachable_since: float | None = None
+        self.blind_grace = blind_grace if blind_grace is not None else 10 * grace
+        self._silent_since: float | None = None
+        self._ever_answered = False
 
-    def observe(self, now: float, status: dict[str, Any] | None) -> bool:
-        """True when it is time to restore. `status` is None when the agent did not answer."""
+    def observe(self, now: float, status: dict[str, Any] | None, *, agent_present: bool = True) -> bool:
+        """True when it is time to restore. `status` is None when the agent did not answer;
+        `agent_present` is False when no agent pod is running at all."""
         if status is None:
-            if self._unreachable_since is None:
-                self._unreachable_since = now
-            return now - self._unreachable_since >= self.grace
-        self._unreachable_since = None
+            if self._silent_since is None:
+                self._silent_since = now
+            silent_for = now - self._silent_since
+            if not agent_present or self._ever_answered:
+                return silent_for >= self.grace
+            return silent_for >= self.blind_grace
+        self._silent_since = None
+        self._ever_answered = True
         if status.get("connected"):
             return False
         idle = status.get("idle_seconds")

@@ -1,8 +1,9 @@
 """Restore mode: deciding when to restore, planning the API calls, and doing them against a fake
 Kubernetes API on loopback.
 
-Aspects: the watch restores after `grace` seconds without a session (agent clock) or without an
-answer (poller clock), never while connected, and an answer resets the unreachable timer; the
+Aspects: the watch restores after `grace` seconds without a session (agent clock) or without a running
+agent (poller clock), never while connected; an agent that answered and then went silent counts as
+gone, one that never answered gets a longer blind grace; an answer resets the silence timer; the
 Secret's content is checked with messages saying what is wrong; the PUT body is the current object
 with the saved spec, labels and annotations and the current resourceVersion; conflicts are
 retried; a deleted workload is an error; a bare pod is deleted and recreated; clean-up deletes by
@@ -64,6 +65,7 @@ def _args(status_url: str | None, **overrides: object) -> argparse.Namespace:
         "namespace": NS,
         "grace": 10.0,
         "poll": 5.0,
+        "blind_grace": None,
     }
     values.update(overrides)
     return argparse.Namespace(**values)
@@ -98,13 +100,28 @@ def test_the_watch_restores_after_grace_seconds_idle_by_the_agents_clock():
     assert watch.observe(1, {"connected": False, "idle_seconds": 10})
 
 
-def test_the_watch_restores_when_the_agent_stays_unreachable_and_resets_on_an_answer():
+def test_the_watch_restores_when_no_agent_runs_for_grace_seconds():
     watch = restores.Watch(grace=10)
-    assert not watch.observe(0, None)
-    assert not watch.observe(9, None)
-    assert not watch.observe(9.5, {"connected": True})
+    assert not watch.observe(0, None, agent_present=False)
+    assert not watch.observe(9, None, agent_present=False)
+    assert watch.observe(10, None, agent_present=False)
+
+
+def test_an_agent_that_answered_then_went_silent_counts_like_a_missing_one_and_an_answer_resets():
+    watch = restores.Watch(grace=10)
+    assert not watch.observe(0, {"connected": True})
+    assert not watch.observe(5, None)
+    assert not watch.observe(14, {"connected": True})
     assert not watch.observe(15, None)
     assert watch.observe(25, None)
+
+
+def test_an_agent_that_never_answered_gets_the_longer_blind_grace():
+    watch = restores.Watch(grace=10)
+    assert watch.blind_grace == 100
+    assert not watch.observe(0, None)
+    assert not watch.observe(99, None), "maybe a NetworkPolicy blocks the status port"
+    assert watch.observe(100, None)
 
 
 @pytest.mark.parametrize(
