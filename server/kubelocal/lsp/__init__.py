@@ -1,0 +1,40 @@
+"""kubelocal-lsp: the language server for KubernetesLocalProcessConfig.yaml (pygls, over stdio).
+
+It serves files named `KubernetesLocalProcessConfig.yaml` in any folder, and any file matching the
+`configFileGlobs` setting (see `kubelocal.lsp.settings`): diagnostics (debounced, versioned),
+completion, hover, quick fixes and document symbols. Everything the server has to say goes to the
+client as window/logMessage or to stderr: stdout is the protocol channel.
+
+Modules: `server` (state and wiring) and one module per feature (`configuring`, `syncing`,
+`completing`, `hovering`, `fixing`, `outlining`); pure logic in `positions`, `cursor_contexts`,
+`completions`, `hovers`, `diagnostics`, `outlines`, `schemas`, `settings`; the cluster's names in
+`cluster_catalog`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the language server on stdin/stdout until the client says exit."""
+    parser = argparse.ArgumentParser(
+        prog="kubelocal-lsp", description="Language server for KubernetesLocalProcessConfig.yaml, over stdio."
+    )
+    parser.add_argument(
+        "--log-level", default="WARNING", help="level of the log written to stderr (default WARNING)"
+    )
+    args = parser.parse_args(argv)
+    # stdout carries the protocol: the log goes to stderr, which editors show as the server's output.
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=args.log_level.upper(),
+        format="kubelocal-lsp %(levelname)s %(name)s: %(message)s",
+    )
+    from kubelocal.lsp import server
+
+    server.build().start_io()
+    return 0
