@@ -9,9 +9,11 @@ version was ever published.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest_lsp
@@ -114,3 +116,57 @@ def position(line: int, character: int) -> types.Position:
 
 def lsp_range(start: tuple[int, int], end: tuple[int, int]) -> types.Range:
     return types.Range(start=position(*start), end=position(*end))
+
+
+@contextlib.asynccontextmanager
+async def running_server(
+    *, options: dict[str, Any] | None = None, **env: str
+) -> AsyncIterator[RecordingClient]:
+    """A started and initialized server (for fixtures whose environment is known only at run time)."""
+    client = await client_server_config(**env).start()
+    assert isinstance(client, RecordingClient)
+    try:
+        await initialize(client, options)
+        yield client
+        await client.shutdown_session()
+    finally:
+        await client.stop()
+
+
+async def complete(
+    client: lsp_client.LanguageClient, uri: str, line: int, character: int
+) -> types.CompletionList:
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=position(line, character)
+        )
+    )
+    assert isinstance(result, types.CompletionList)
+    return result
+
+
+def labels(result: types.CompletionList) -> list[str]:
+    return [item.label for item in result.items]
+
+
+def apply_edits(text: str, edits: list[types.TextEdit]) -> str:
+    """Apply LSP edits (UTF-16 ranges) to `text`, as an editor does: from the last to the first."""
+    lines = text.split("\n")
+
+    def offset(where: types.Position) -> int:
+        before = sum(len(line) + 1 for line in lines[: where.line])
+        line = lines[where.line] if where.line < len(lines) else ""
+        units = 0
+        for index, character in enumerate(line):
+            if units >= where.character:
+                return before + index
+            units += 2 if ord(character) > 0xFFFF else 1
+        return before + len(line)
+
+    for edit in sorted(
+        edits, key=lambda edit: (edit.range.start.line, edit.range.start.character), reverse=True
+    ):
+        start, end = offset(edit.range.start), offset(edit.range.end)
+        text = text[:start] + edit.new_text + text[end:]
+        lines = text.split("\n")
+    return text

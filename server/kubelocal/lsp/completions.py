@@ -127,7 +127,7 @@ def _keys(
             continue
         value = schemas.value_snippet(child, indent=key_column)
         if value is None:
-            value = "\n" + " " * (key_column + 2) + "- $0" if "array" in str(child.get("type")) else " $0"
+            value = "\n" + " " * (key_column + 2) + "- $1" if "array" in str(child.get("type")) else " $1"
         text = _relative(f"{dash}{name}:{value}", line_indent=line_indent, absolute=absolute)
         result.append(
             _snippet_item(

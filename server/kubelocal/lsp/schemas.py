@@ -140,15 +140,14 @@ def _render(value: object, indent: int) -> list[str]:
 def value_snippet(node: Schema, *, indent: int) -> str | None:
     """The text that follows `key:` for a property, from its first default snippet (None without one).
 
-    A scalar body continues on the key's line (`version: 0.1`); a mapping or sequence goes on the
-    following lines, indented under the key.
+    A mapping or sequence body goes on the following lines, indented under the key. A scalar body
+    continues on the key's line (`version: 0.1`) only for an enum: a free text's snippets are
+    alternatives offered as values (an env value's tokens), not the value every key should get.
     """
     for snippet in default_snippets(node):
-        if "body" in snippet:
-            body = snippet["body"]
-            if isinstance(body, Mapping | list):
-                return "\n" + "\n".join(_render(body, indent + 2))
+        body = snippet.get("body")
+        if isinstance(body, Mapping | list):
+            return "\n" + "\n".join(_render(body, indent + 2))
+        if "body" in snippet and node.get("enum"):
             return " " + _scalar(body)
-        if isinstance(snippet.get("bodyText"), str):
-            return " " + snippet["bodyText"]
     return None
