@@ -128,8 +128,11 @@ async def running_server(
     try:
         await initialize(client, options)
         yield client
-        await client.shutdown_session()
+        await asyncio.wait_for(client.shutdown_session(), 10)
     finally:
+        # After a failure the server was never told to exit, and stop() waits for it: end it first.
+        if client._server is not None and client._server.returncode is None:
+            client._server.kill()
         await client.stop()
 
 
