@@ -201,9 +201,10 @@ class ClusterCatalog:
             snapshot = Snapshot(error=f"reading the cluster failed: {error}")
         # The catalog's clock decides staleness, whatever clock the reader used.
         snapshot = dataclasses.replace(snapshot, read_at=self.clock())
-        if snapshot.error and self._current.read_at is not None and not self._current.error:
-            # Keep the names of the last good read, but remember the failure's time for the retry.
-            snapshot = dataclasses.replace(self._current, read_at=snapshot.read_at, error=snapshot.error)
+        current = self._current
+        if snapshot.error and (current.namespaces or current.services or current.volumes):
+            # Keep the names read before, but remember the failure and its time for the retry.
+            snapshot = dataclasses.replace(current, read_at=snapshot.read_at, error=snapshot.error)
         self._current = snapshot
         if self.on_update is not None:
             self.on_update(snapshot)

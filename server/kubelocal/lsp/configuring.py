@@ -7,6 +7,8 @@ ready by the first completion. A settings change re-checks the open documents it
 
 from __future__ import annotations
 
+import asyncio
+
 from lsprotocol import types
 
 from kubelocal.lsp import cluster_catalog, syncing
@@ -20,6 +22,7 @@ def register(server: lsp_server.KubelocalLanguageServer) -> None:
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: lsp_server.KubelocalLanguageServer, params: types.InitializedParams) -> None:
+        ls.loop = asyncio.get_running_loop()
         if ls.settings.cluster_completion and cluster_catalog.kubeconfig_paths():
             ls.catalog.refresh()
         ls.log(f"kubelocal-lsp {ls.version} ready")

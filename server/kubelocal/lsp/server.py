@@ -52,7 +52,10 @@ class KubelocalLanguageServer(LanguageServer):
         self.settings = settings.Settings()
         self.schema = schema.load_schema()
         self.sections = schemas.section_shapes(self.schema)
-        self.catalog = cluster_catalog.ClusterCatalog(read=self._read_cluster)
+        self.catalog = cluster_catalog.ClusterCatalog(
+            read=self._read_cluster, on_update=self._catalog_updated
+        )
+        self.loop: asyncio.AbstractEventLoop | None = None  # set once running, for other threads' news
         self.pending_diagnostics: dict[str, asyncio.Task[None]] = {}
         # The hook for hover's "when connected, expands to": set by the connection feature.
         self.expand_token: hovers.Expand | None = None
@@ -186,6 +189,19 @@ class KubelocalLanguageServer(LanguageServer):
         if not self.settings.cluster_completion:
             return cluster_catalog.Snapshot(error="cluster completion is off")
         return cluster_catalog.read_cluster(timeout=self.settings.cluster_timeout_seconds)
+
+    def _catalog_updated(self, snapshot: cluster_catalog.Snapshot) -> None:
+        """Tell the client what the cluster catalog read (called from the catalog's thread)."""
+        if snapshot.error:
+            message = f"Cluster names for completion are not available: {snapshot.error}."
+        else:
+            message = (
+                f"Read {len(snapshot.services)} services in {len(snapshot.namespaces)} namespaces and "
+                f"{len(snapshot.volumes)} volumes from context {snapshot.context!r} for completion."
+            )
+        if self.loop is not None and not self.loop.is_closed():
+            # The transport is not thread-safe: write from the event loop.
+            self.loop.call_soon_threadsafe(self.log, message)
 
     def apply_settings(self, options: object) -> None:
         self.settings, complaints = settings.updated(self.settings, options)
