@@ -4,8 +4,9 @@ Aspects: top-level keys not yet present, as snippets that write the value's skel
 env entry; whole-entry snippets; features not yet listed; the version; `$(` token snippets and
 token types in env values (with UTF-16 replace ranges after astral characters); nothing in other
 files. With a cluster (a fake API server on loopback): service names, namespaces, ports and volume
-names. With an unreachable or unresponsive cluster: the static items, answered while the cluster
-has not answered.
+names, hover on a token saying what the cluster has under its name, and a log message to the client
+saying what was read. With an unreachable or unresponsive cluster: the static items, answered while
+the cluster has not answered.
 """
 
 from __future__ import annotations
@@ -212,3 +213,25 @@ async def test_unresponsive_cluster_does_not_hold_completion(tmp_path):
             assert names.is_incomplete is True
     finally:
         await server.stop()
+
+
+async def test_hover_on_a_token_tells_what_the_cluster_has(cluster_client):
+    await complete_until(cluster_client, "version: 0.1\nenv:\n  - name: A\n    value: $(services:|\n", "cart")
+    uri = helpers.config_uri()
+    helpers.open_document(
+        cluster_client, uri, "version: 0.1\nenv:\n  - name: A\n    value: $(services:cart) $(services:gone)\n"
+    )
+
+    async def hover_text(character: int) -> str:
+        result = await cluster_client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=uri), position=helpers.position(3, character)
+            )
+        )
+        assert result is not None and isinstance(result.contents, types.MarkupContent)
+        return result.contents.value
+
+    found = await hover_text(15)
+    assert "In context `fake-context`: namespace `shop` at 10.0.0.10, ports 8080/TCP (http)." in found
+    missing = await hover_text(35)
+    assert "Not found in namespace `shop` of context `fake-context`." in missing

@@ -3,7 +3,8 @@
 Aspects: problems published at their exact ranges in UTF-16 units (astral characters before the
 error), with code, severity, source and the version they belong to; only the last of several quick
 changes is ever published; diagnostics cleared on close; files that are not ours ignored, and extra
-files served through the `configFileGlobs` setting.
+files served through the `configFileGlobs` setting, also when it changes (diagnostics of files no
+longer served are withdrawn).
 """
 
 from __future__ import annotations
@@ -100,3 +101,23 @@ async def test_other_yaml_files_are_ignored_and_globs_add_files(client: helpers.
     assert "unknown-key" in helpers.codes(published)
     await asyncio.sleep(0.2)
     assert all(params.uri != ignored for params in client.published)
+
+
+async def test_changed_settings_serve_and_withdraw_open_files(client: helpers.RecordingClient):
+    uri = "file:///workspace/late/bridge.yaml"
+    helpers.open_document(client, uri, "evn: []\n")
+
+    def change(globs: list[str]) -> None:
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"kubelocal": {"configFileGlobs": globs}})
+        )
+
+    change(["**/*.kubelocal.yaml", "late/*.yaml"])
+    published = await helpers.published_for(client, uri)
+    assert "unknown-key" in helpers.codes(published)
+    change(["**/*.kubelocal.yaml"])
+    for _ in range(500):
+        if not client.diagnostics[uri]:
+            break
+        await asyncio.sleep(0.01)
+    assert list(client.diagnostics[uri]) == []

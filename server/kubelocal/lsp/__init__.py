@@ -34,6 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=args.log_level.upper(),
         format="kubelocal-lsp %(levelname)s %(name)s: %(message)s",
     )
+    # Checks run in a thread; a shorter GIL switch interval (default 5 ms) lets the event loop answer
+    # requests within a few milliseconds while a long check runs.
+    sys.setswitchinterval(0.001)
     from kubelocal.lsp import server
 
     server.build().start_io()

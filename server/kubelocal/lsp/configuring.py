@@ -33,4 +33,8 @@ def register(server: lsp_server.KubelocalLanguageServer) -> None:
     ) -> None:
         ls.apply_settings(params.settings)
         for uri in list(ls.workspace.text_documents):
-            syncing.schedule(ls, uri)
+            if ls.document(uri) is not None:
+                syncing.schedule(ls, uri)
+            else:  # no longer served (a glob was removed): withdraw what was published
+                ls.forget(uri)
+                syncing.clear(ls, uri)

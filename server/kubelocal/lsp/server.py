@@ -57,6 +57,7 @@ class KubelocalLanguageServer(LanguageServer):
         )
         self.loop: asyncio.AbstractEventLoop | None = None  # set once running, for other threads' news
         self.pending_diagnostics: dict[str, asyncio.Task[None]] = {}
+        self.published: set[str] = set()  # documents whose diagnostics the client shows
         # The hook for hover's "when connected, expands to": set by the connection feature.
         self.expand_token: hovers.Expand | None = None
         self._indexes: dict[str, tuple[int | None, positions.TextIndex]] = {}

@@ -14,7 +14,6 @@ import asyncio
 from lsprotocol import types
 
 from kubelocal.lsp import server as lsp_server
-from kubelocal.lsp import settings
 
 
 async def publish_after_delay(server: lsp_server.KubelocalLanguageServer, uri: str) -> None:
@@ -28,6 +27,14 @@ async def publish_after_delay(server: lsp_server.KubelocalLanguageServer, uri: s
     server.text_document_publish_diagnostics(
         types.PublishDiagnosticsParams(uri=uri, diagnostics=checked.diagnostics, version=checked.version)
     )
+    server.published.add(uri)
+
+
+def clear(server: lsp_server.KubelocalLanguageServer, uri: str) -> None:
+    """Withdraw the diagnostics published for `uri`, if any."""
+    if uri in server.published:
+        server.published.discard(uri)
+        server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 
 def schedule(server: lsp_server.KubelocalLanguageServer, uri: str) -> None:
@@ -60,7 +67,5 @@ def register(server: lsp_server.KubelocalLanguageServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: lsp_server.KubelocalLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
-        served = settings.applies_to(uri, ls.settings)
         ls.forget(uri)
-        if served:
-            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        clear(ls, uri)
