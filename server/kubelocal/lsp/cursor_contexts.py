@@ -435,7 +435,7 @@ def key_at(
 
 
 def top_level_key_lines(lines: Sequence[str]) -> dict[str, tuple[int, int]]:
-    """The line and key length of each top-level key of the first YAML document."""
+    """The line of each top-level key of the first YAML document, and the column where the key ends."""
     found: dict[str, tuple[int, int]] = {}
     seen_content = False
     for number, line in enumerate(lines):
@@ -450,10 +450,9 @@ def top_level_key_lines(lines: Sequence[str]) -> dict[str, tuple[int, int]]:
             continue
         match = _KEY_LINE.match(line)
         if match:
-            found.setdefault(
-                _key_of(match),
-                (number, match.end(next(g for g in ("dq", "sq", "plain") if match.group(g) is not None))),
-            )
+            group = next(name for name in ("dq", "sq", "plain") if match.group(name) is not None)
+            key_end = match.end(group) + (0 if group == "plain" else 1)
+            found.setdefault(_key_of(match), (number, key_end))
     return found
 
 
