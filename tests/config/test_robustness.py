@@ -4,9 +4,11 @@ Covers (property-based, hypothesis, bounded): arbitrary unicode text including c
 and lone surrogates; YAML-ish fragments (keys, tokens, anchors, aliases, quotes, block scalars,
 document markers, tabs, CRLF, NEL) combined at random; arbitrary bytes through `check_bytes`;
 applying any offered fix never fails. Plus the large inputs: a 4,000-line file, a 10 MB file, a
-very long line; all are checked without error (their speed is measured in benchmarks/).
+very long line; all are checked without error (their speed is measured in benchmarks/). The
+garbage collector, paused while a file is checked, is left as it was.
 """
 
+import gc
 import re
 
 import hypothesis
@@ -105,3 +107,16 @@ def test_a_very_long_line():
     (problem,) = checking.check(text).problems
     assert problem.code == "unknown-token-type"
     assert problem.span.start.column == 11 + 1_000_000 + 3
+
+
+def test_the_garbage_collector_is_left_as_it_was():
+    assert gc.isenabled()
+    result = checking.check(big_config(10))
+    _ = result.model
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        checking.check(big_config(10)).model  # noqa: B018 - builds the model
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

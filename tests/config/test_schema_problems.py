@@ -255,3 +255,19 @@ def test_a_block_value_ending_in_an_alias_keeps_a_forward_span():
     problem = expect.only(checking.check(text), "wrong-type")
     assert (problem.span.start.line, problem.span.start.column) == (3, 2)
     assert problem.span.end.line == 4
+
+
+def test_a_key_already_present_is_not_suggested():
+    problem = expect.only(checking.check("version: 0.1\nenv: []\nevn: []\n"), "unknown-key")
+    assert problem.data["suggestion"] is None
+    assert problem.fixes == ()
+    problem = expect.only(checking.check("version: 0.1\nenv: []\nvolumeMount: []\n"), "unknown-key")
+    assert problem.data["suggestion"] == "volumeMounts"
+
+
+def test_a_feature_already_enabled_is_not_suggested():
+    problem = expect.only(
+        checking.check("version: 0.1\nenableFeatures: [Probes, probes]\n"), "unknown-feature"
+    )
+    assert problem.data["suggestion"] is None
+    assert problem.fixes == ()

@@ -11,8 +11,11 @@ schema, then the semantic checks, then the model.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import dataclasses
 import functools
+import gc
+from collections.abc import Iterator
 
 from kubelocal.config import checks, locations, model, parsing, problems, schema, template
 
@@ -31,18 +34,40 @@ class CheckResult:
     @functools.cached_property
     def model(self) -> model.ConfigModel | None:
         # cached_property writes the instance's __dict__ directly, which a frozen dataclass allows.
-        return model.build(self.parsed) if self.parsed is not None else None
+        if self.parsed is None:
+            return None
+        with _collector_paused():
+            return model.build(self.parsed)
 
 
 def check(text: str) -> CheckResult:
     """Check the text of a KubernetesLocalProcessConfig.yaml."""
-    parsed = parsing.parse(text)
-    found = list(parsed.problems)
-    if parsed.root is None and not found:
-        found.append(_empty_file(parsed.index))
-    found.extend(schema.validate(parsed))
-    found.extend(checks.run(parsed))
-    return CheckResult(problems=_sorted_once(found), parsed=parsed)
+    with _collector_paused():
+        parsed = parsing.parse(text)
+        found = list(parsed.problems)
+        if parsed.root is None and not found:
+            found.append(_empty_file(parsed.index))
+        found.extend(schema.validate(parsed))
+        found.extend(checks.run(parsed))
+        return CheckResult(problems=_sorted_once(found), parsed=parsed)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a large file's objects are built.
+
+    Building tens of thousands of objects that survive (nodes, values, spans) sets off full
+    collections that walk all of them again: a third of the time on a 2,000-entry file. Pausing
+    only delays collection: the rare cycle (the nodes of a recursive alias) is freed once the
+    collector runs again.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _sorted_once(found: list[problems.Problem]) -> tuple[problems.Problem, ...]:

@@ -23,6 +23,9 @@ Part = tokens.Part
 
 @dataclasses.dataclass(frozen=True)
 class EnvEntry:
+    """One `env` entry. `parts` spell out `value` (literal text and tokens, in order); every part's
+    `span` is set: exact inside a plain or simply quoted value, else the whole value's span."""
+
     name: str
     value: str
     name_span: problems.Span
@@ -32,6 +35,8 @@ class EnvEntry:
 
 @dataclasses.dataclass(frozen=True)
 class VolumeMount:
+    """One `volumeMounts` entry; `name` may be a glob such as `default-token-*`."""
+
     name: str
     local_path: str
     name_span: problems.Span

@@ -264,7 +264,15 @@ def _problems_for(
                 )
             ]
         case "enum" if len(path) == 2 and path[0] == "enableFeatures":
-            return [_unknown_feature(index, node, feature=str(error.instance))]
+            enabled = parsed.value.get("enableFeatures") if isinstance(parsed.value, dict) else None
+            return [
+                _unknown_feature(
+                    index,
+                    node,
+                    feature=str(error.instance),
+                    enabled=enabled if isinstance(enabled, list) else [],
+                )
+            ]
         case _:
             return [
                 problems.Problem(
@@ -287,7 +295,11 @@ def _unknown_keys(
         if key_node is None:
             continue
         span = parsing.node_span(parsed.index, key_node)
-        suggestion = suggestions.closest(key, allowed)
+        # A key already present is no suggestion: renaming to it would make a duplicate key.
+        absent = [
+            name for name in allowed if not isinstance(error.instance, dict) or name not in error.instance
+        ]
+        suggestion = suggestions.closest(key, absent)
         hint = f" Did you mean '{suggestion}'?" if suggestion else ""
         place = f"in {describe_path(path)}" if path else "at the top level"
         found.append(
@@ -375,10 +387,13 @@ def _ambiguous_scalar(
     )
 
 
-def _unknown_feature(index: locations.LineIndex, node: yaml.Node, *, feature: str) -> problems.Problem:
+def _unknown_feature(
+    index: locations.LineIndex, node: yaml.Node, *, feature: str, enabled: list[Any]
+) -> problems.Problem:
     span = parsing.node_span(index, node)
     valid = list(feature_names())
-    suggestion = suggestions.closest(feature, valid)
+    # A feature already enabled is no suggestion: the fix would only make a duplicate.
+    suggestion = suggestions.closest(feature, [name for name in valid if name not in enabled])
     hint = f" Did you mean '{suggestion}'?" if suggestion else ""
     return problems.Problem(
         code="unknown-feature",
