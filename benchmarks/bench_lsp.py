@@ -5,7 +5,12 @@
   the figure is the server's own cost (in an editor add the 150 ms debounce);
 - completion: round trip of a `textDocument/completion` request inside an env value (`$(`) and at a
   new key, no cluster configured;
-- memory: the server process's resident set (VmRSS, and its peak VmHWM) after the runs.
+- server CPU: the server process's user + system CPU time per change or completion, on average
+  (clock ticks of 10 ms, so meaningful over the rounds only); steadier than wall time when the
+  machine is shared;
+- memory: the server process's resident set (VmRSS, and its peak VmHWM) after the runs; and once
+  more for a server with a kubeconfig (pointing at a closed loopback port), where the cluster
+  catalog loads the `kubernetes` client.
 
 For a 20-entry and a 2,000-entry file (4,002 lines). Targets: diagnostics p95 < 30 ms on the large
 file, completion p95 < 10 ms, RSS < 80 MB.
@@ -15,8 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import statistics
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -38,6 +45,13 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     return {"p50_ms": statistics.median(ordered) * 1000, "p95_ms": p95 * 1000, "samples": len(ordered)}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of process `pid` so far: steadier than wall time on a shared machine."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def memory_mb(pid: int) -> dict[str, float]:
     figures: dict[str, float] = {}
     with open(f"/proc/{pid}/status") as status:
@@ -46,6 +60,46 @@ def memory_mb(pid: int) -> dict[str, float]:
             if name in ("VmRSS", "VmHWM"):
                 figures[name] = int(value.split()[0]) / 1024
     return {"rss_mb": figures.get("VmRSS", 0.0), "peak_rss_mb": figures.get("VmHWM", 0.0)}
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def memory_with_cluster_client(tmp: str) -> dict[str, float]:
+    """RSS of a server whose cluster catalog tried to read a cluster (the kubernetes client loaded)."""
+    kubeconfig = os.path.join(tmp, "kubeconfig")
+    with open(kubeconfig, "w") as file:
+        file.write(
+            "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+            f"clusters: [{{name: k, cluster: {{server: 'https://127.0.0.1:{closed_port()}'}}}}]\n"
+            "users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n"
+        )
+    client = LanguageClient("kubelocal-bench", "1")
+    logged: list[str] = []
+
+    @client.feature(types.WINDOW_LOG_MESSAGE)
+    def log(params: types.LogMessageParams) -> None:
+        logged.append(params.message)
+
+    @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def published(params: types.PublishDiagnosticsParams) -> None:
+        pass
+
+    await client.start_io(sys.executable, "-m", "kubelocal.lsp", env=dict(os.environ, KUBECONFIG=kubeconfig))
+    assert client._server is not None
+    try:
+        await client.initialize_async(types.InitializeParams(capabilities=types.ClientCapabilities()))
+        client.initialized(types.InitializedParams())
+        deadline = time.perf_counter() + 30
+        while not any("Cluster names" in message for message in logged) and time.perf_counter() < deadline:
+            await asyncio.sleep(0.05)
+        return memory_mb(client._server.pid)
+    finally:
+        client._server.kill()
+        await client.stop()
 
 
 async def measure() -> dict[str, Any]:
@@ -83,6 +137,7 @@ async def measure() -> dict[str, Any]:
             )
             await wait_for(arrivals, (uri, 1))
             latencies = []
+            cpu_before = cpu_seconds(pid)
             # The value of the last entry ends in "/v{N}"; flip its last digit each round.
             last_line = 2 * entries + 1
             line_text = text.split("\n")[last_line]
@@ -106,7 +161,11 @@ async def measure() -> dict[str, Any]:
                 await wait_for(arrivals, (uri, version))
                 latencies.append(arrivals[(uri, version)] - started)
             figures[f"diagnostics_{entries}_entries"] = percentiles(latencies)
+            figures[f"diagnostics_{entries}_entries"]["server_cpu_ms_mean"] = (
+                (cpu_seconds(pid) - cpu_before) / rounds * 1000
+            )
             completion_times = []
+            cpu_before = cpu_seconds(pid)
             value_line = 2 * (entries // 2) + 1
             positions = [
                 types.Position(line=value_line, character=len("    value: http://$(")),
@@ -122,6 +181,9 @@ async def measure() -> dict[str, Any]:
                 completion_times.append(time.perf_counter() - started)
                 assert result is not None and result.items, "completion offered nothing"
             figures[f"completion_{entries}_entries"] = percentiles(completion_times)
+            figures[f"completion_{entries}_entries"]["server_cpu_ms_mean"] = (
+                (cpu_seconds(pid) - cpu_before) / COMPLETIONS * 1000
+            )
         figures["server_memory"] = memory_mb(pid)
         await client.shutdown_async(None)
         client.exit(None)
@@ -145,6 +207,8 @@ async def wait_for(
 
 def run() -> dict[str, Any]:
     figures = asyncio.run(measure())
+    with tempfile.TemporaryDirectory() as tmp:
+        figures["server_memory_with_cluster_client"] = asyncio.run(memory_with_cluster_client(tmp))
     large = figures["diagnostics_2000_entries"]["p95_ms"]
     completion = max(figures[f"completion_{n}_entries"]["p95_ms"] for n in ROUNDS)
     figures["targets"] = {

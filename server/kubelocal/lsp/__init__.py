@@ -14,6 +14,7 @@ Modules: `server` (state and wiring) and one module per feature (`configuring`, 
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -39,5 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.setswitchinterval(0.001)
     from kubelocal.lsp import server
 
-    server.build().start_io()
+    language_server = server.build()
+    # The imports and the schema are long-lived: keep them out of every garbage collection's walk,
+    # and collect less often, since each check allocates many short-lived nodes.
+    gc.freeze()
+    gc.set_threshold(10_000, 50, 100)
+    language_server.start_io()
     return 0

@@ -13,6 +13,7 @@ either side never raises.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from lsprotocol import types
@@ -82,8 +83,12 @@ class TextIndex:
     def __init__(self, text: str, *, encoding: str = UTF16) -> None:
         self.text = text
         self.encoding = encoding
-        self.lines = split_lines(text)
         self._bom = 1 if text.startswith(BYTE_ORDER_MARK) else 0
+
+    @functools.cached_property
+    def lines(self) -> list[str]:
+        """The lines, split on first use: a check without problems never needs them."""
+        return split_lines(self.text)
 
     @property
     def checker_text(self) -> str:
