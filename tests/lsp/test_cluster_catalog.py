@@ -3,8 +3,9 @@
 Aspects: the first snapshot is empty and starts one read; a read in progress is never waited for
 nor started twice; a good snapshot is reused until the cache time passes; a failed read is retried
 after the retry time, keeping the names of the last good read; a read that raises becomes an error
-snapshot; without a kubeconfig nothing is read. (Reading a real API server is covered end to end
-with a fake one in test_completion.)
+snapshot; without a kubeconfig nothing is read or started; a snapshot survives the JSON trip from
+the child process that reads, and the child reports a broken kubeconfig. (Reading a real API
+server is covered end to end with a fake one in test_completion.)
 """
 
 from __future__ import annotations
@@ -120,4 +121,38 @@ def test_an_unloadable_kubeconfig_is_an_error_snapshot(monkeypatch, tmp_path):
     kubeconfig.write_text("this: is not: a kubeconfig\n")
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
     snapshot = cluster_catalog.read_cluster(timeout=1)
+    assert snapshot.error is not None and snapshot.error.startswith("cannot load the kubeconfig")
+
+
+def test_a_snapshot_survives_the_trip_from_the_child_process():
+    snapshot = cluster_catalog.Snapshot(
+        context="c",
+        namespace="shop",
+        namespaces=("default", "shop"),
+        services=(
+            cluster_catalog.Service(
+                name="cart",
+                namespace="shop",
+                ports=(cluster_catalog.ServicePort(8080, "http"),),
+                cluster_ip="10.0.0.1",
+            ),
+        ),
+        volumes=("data",),
+        read_at=12.5,
+        error=None,
+    )
+    assert cluster_catalog.snapshot_from_json(cluster_catalog.snapshot_to_json(snapshot)) == snapshot
+
+
+def test_the_child_reader_starts_nothing_without_a_kubeconfig(monkeypatch, tmp_path):
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent"))
+    reader = cluster_catalog.ChildReader(timeout=lambda: 1.0)
+    assert reader() == cluster_catalog.Snapshot(error="no kubeconfig file")
+
+
+def test_the_child_reader_reports_a_broken_kubeconfig(monkeypatch, tmp_path):
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("this: is not: a kubeconfig\n")
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    snapshot = cluster_catalog.ChildReader(timeout=lambda: 1.0)()
     assert snapshot.error is not None and snapshot.error.startswith("cannot load the kubeconfig")

@@ -8,15 +8,25 @@ cluster: it offers the names of the previous read, or none.
 `read_cluster()` is the read itself, with the official `kubernetes` client and the current context of
 the kubeconfig (`KUBECONFIG`, else `~/.kube/config`): the namespaces, the services (with ports) of at
 most `max_namespaces` of them (the context's namespace first), and the volume names of the pods in
-the context's namespace. Each request has a timeout and is not retried. Without a kubeconfig file
-nothing is read (and the `kubernetes` package, 20 MB of memory, is never imported).
+the context's namespace. Each request has a timeout and is not retried.
+
+`read_cluster_in_child()` runs that read in a child process (`python -m kubelocal.lsp.cluster_catalog`,
+which prints the snapshot as JSON), so the language server never loads the `kubernetes` package
+(20 MB of resident memory for as long as the editor runs), and a read that hangs (a cluster that
+accepts connections but never answers, an exec credential plugin waiting for a login) is killed
+after its time limit instead of holding a thread forever. Without a kubeconfig file nothing is
+started.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import json
 import logging
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -147,6 +157,87 @@ def _service(item: object) -> Service:
     )
 
 
+def snapshot_to_json(snapshot: Snapshot) -> str:
+    return json.dumps(dataclasses.asdict(snapshot))
+
+
+def snapshot_from_json(text: str) -> Snapshot:
+    """The snapshot a child printed; raises ValueError (or KeyError, TypeError) when it is not one."""
+    data = json.loads(text)
+    services = tuple(
+        Service(
+            name=service["name"],
+            namespace=service["namespace"],
+            ports=tuple(ServicePort(**port) for port in service["ports"]),
+            cluster_ip=service.get("cluster_ip"),
+        )
+        for service in data["services"]
+    )
+    return Snapshot(
+        context=data["context"],
+        namespace=data["namespace"],
+        namespaces=tuple(data["namespaces"]),
+        services=services,
+        volumes=tuple(data["volumes"]),
+        read_at=data["read_at"],
+        error=data["error"],
+    )
+
+
+class ChildReader:
+    """Reads the cluster in a child process (see the module's docstring); `stop()` kills a running one."""
+
+    def __init__(self, *, timeout: Callable[[], float], max_namespaces: int = 20) -> None:
+        self._timeout = timeout
+        self._max_namespaces = max_namespaces
+        self._child: subprocess.Popen[str] | None = None
+        self._stopped = False
+
+    def __call__(self) -> Snapshot:
+        if not kubeconfig_paths():
+            return Snapshot(error="no kubeconfig file")
+        timeout = self._timeout()
+        # Each request has `timeout`; the whole read (namespaces, services, pods) gets a few of them.
+        limit = timeout * 4 + 5
+        command = [sys.executable, "-m", "kubelocal.lsp.cluster_catalog", "--timeout", str(timeout)]
+        command += ["--max-namespaces", str(self._max_namespaces)]
+        if self._stopped:
+            return Snapshot(error="the language server is stopping")
+        child = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        self._child = child
+        try:
+            output, errors = child.communicate(timeout=limit)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            return Snapshot(error=f"the cluster did not answer within {limit:.0f} s")
+        finally:
+            self._child = None
+        try:
+            return snapshot_from_json(output.strip().splitlines()[-1])
+        except (IndexError, KeyError, TypeError, ValueError):
+            detail = (errors.strip().splitlines() or [f"exit status {child.returncode}"])[-1]
+            return Snapshot(error=f"reading the cluster failed: {detail}")
+
+    def stop(self) -> None:
+        self._stopped = True
+        child = self._child
+        if child is not None and child.poll() is None:
+            child.kill()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The child's side: read the cluster once and print the snapshot as one line of JSON."""
+    parser = argparse.ArgumentParser(prog="python -m kubelocal.lsp.cluster_catalog")
+    parser.add_argument("--timeout", type=float, default=3.0)
+    parser.add_argument("--max-namespaces", type=int, default=20)
+    args = parser.parse_args(argv)
+    print(snapshot_to_json(read_cluster(timeout=args.timeout, max_namespaces=args.max_namespaces)))
+    return 0
+
+
 @dataclass
 class ClusterCatalog:
     """A cache of `Snapshot`s refreshed in the background by `read` (e.g. `read_cluster`).
@@ -157,7 +248,7 @@ class ClusterCatalog:
 
     read: Callable[[], Snapshot]
     cache_seconds: float = 60.0
-    retry_seconds: float = 10.0
+    retry_seconds: float = 30.0  # each read starts a process: do not retry an absent cluster too often
     clock: Callable[[], float] = time.monotonic
     on_update: Callable[[Snapshot], None] | None = None
     _current: Snapshot = field(default=EMPTY, init=False)
@@ -208,3 +299,7 @@ class ClusterCatalog:
         self._current = snapshot
         if self.on_update is not None:
             self.on_update(snapshot)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

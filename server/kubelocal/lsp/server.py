@@ -52,6 +52,9 @@ class KubelocalLanguageServer(LanguageServer):
         self.settings = settings.Settings()
         self.schema = schema.load_schema()
         self.sections = schemas.section_shapes(self.schema)
+        self.cluster_reader = cluster_catalog.ChildReader(
+            timeout=lambda: self.settings.cluster_timeout_seconds
+        )
         self.catalog = cluster_catalog.ClusterCatalog(
             read=self._read_cluster, on_update=self._catalog_updated
         )
@@ -189,7 +192,7 @@ class KubelocalLanguageServer(LanguageServer):
     def _read_cluster(self) -> cluster_catalog.Snapshot:
         if not self.settings.cluster_completion:
             return cluster_catalog.Snapshot(error="cluster completion is off")
-        return cluster_catalog.read_cluster(timeout=self.settings.cluster_timeout_seconds)
+        return self.cluster_reader()
 
     def _catalog_updated(self, snapshot: cluster_catalog.Snapshot) -> None:
         """Tell the client what the cluster catalog read (called from the catalog's thread)."""
@@ -211,6 +214,7 @@ class KubelocalLanguageServer(LanguageServer):
         self.catalog.cache_seconds = self.settings.cluster_cache_seconds
 
     def shutdown(self) -> None:
+        self.cluster_reader.stop()
         self._check_pool.shutdown(wait=False, cancel_futures=True)
         super().shutdown()
 
