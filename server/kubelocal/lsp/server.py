@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -115,22 +116,33 @@ class KubelocalLanguageServer(LanguageServer):
         return document is not None and document.version == version
 
     async def checked(self, uri: str) -> Checked | None:
-        """The check of the document's current version (None when it is not served or is outdated).
+        """The check of the document's current version (None when the document is not served).
 
-        Runs in the check thread; concurrent callers for one version share one check.
+        Runs in the check thread; concurrent callers for one version share one check. When the
+        document changes while it is being checked, the new version is checked (a few times at most:
+        under a storm of changes the caller gets None rather than stale positions).
         """
-        document = self.document(uri)
-        if document is None:
-            return None
-        version = document.version
-        cached = self._checked.get(uri)
-        if cached is not None and cached.version == version:
-            return cached
+        for _ in range(3):
+            document = self.document(uri)
+            if document is None:
+                return None
+            version = document.version
+            cached = self._checked.get(uri)
+            if cached is not None and cached.version == version:
+                return cached
+            result = await self._check_once(uri, version)
+            if result is not None and self.is_current(uri, result.version):
+                self._checked[uri] = result
+                return result
+        return None
+
+    async def _check_once(self, uri: str, version: int | None) -> Checked | None:
         key = (uri, version)
         running = self._checking.get(key)
         if running is None:
             index = self.text_index(uri)
-            assert index is not None
+            if index is None:
+                return None
             loop = asyncio.get_running_loop()
             running = asyncio.ensure_future(
                 loop.run_in_executor(
@@ -139,10 +151,8 @@ class KubelocalLanguageServer(LanguageServer):
             )
             self._checking[key] = running
             running.add_done_callback(lambda _: self._checking.pop(key, None))
-        result = await asyncio.shield(running)
-        if result is not None and self.is_current(uri, result.version):
-            self._checked[uri] = result
-        return result
+        # Shielded: a cancelled caller (a newer change) must not cancel a check others wait for.
+        return await asyncio.shield(running)
 
     def _check(
         self, uri: str, version: int | None, index: positions.TextIndex, max_size: int
@@ -169,6 +179,9 @@ class KubelocalLanguageServer(LanguageServer):
             result = checking.check(index.checker_text)
         except Exception as error:  # a checker bug must not take the editor's server down
             logger.exception("checking %s failed", uri)
+            self.log_from_thread(
+                f"Checking {uri} failed: {type(error).__name__}: {error}", types.MessageType.Error
+            )
             problem = problems.Problem(
                 code=CHECK_FAILED_CODE,
                 severity=problems.Severity.ERROR,
@@ -203,9 +216,12 @@ class KubelocalLanguageServer(LanguageServer):
                 f"Read {len(snapshot.services)} services in {len(snapshot.namespaces)} namespaces and "
                 f"{len(snapshot.volumes)} volumes from context {snapshot.context!r} for completion."
             )
+        self.log_from_thread(message)
+
+    def log_from_thread(self, message: str, level: types.MessageType = types.MessageType.Info) -> None:
+        """`log` from another thread: the transport is not thread-safe, so write from the event loop."""
         if self.loop is not None and not self.loop.is_closed():
-            # The transport is not thread-safe: write from the event loop.
-            self.loop.call_soon_threadsafe(self.log, message)
+            self.loop.call_soon_threadsafe(functools.partial(self.log, message, level=level))
 
     def apply_settings(self, options: object) -> None:
         self.settings, complaints = settings.updated(self.settings, options)
