@@ -172,3 +172,11 @@ def test_key_at_finds_keys_and_their_columns():
         quoted is not None and quoted.path == ("env", "*", "value") and (quoted.start, quoted.end) == (4, 11)
     )
     assert cursor_contexts.key_at(lines, problems.Position(0, 10), sections=SECTIONS) is None
+
+
+def test_renaming_a_key_knows_a_colon_follows():
+    context = analyse("ver|sion: 0.1\n")
+    assert context.place is Place.KEY
+    assert (context.replace_start, context.replace_end) == (0, 7)
+    assert context.colon_follows
+    assert not analyse("ver|\n").colon_follows

@@ -126,9 +126,12 @@ def _keys(
         if name in context.present:
             continue
         value = schemas.value_snippet(child, indent=key_column)
-        if value is None:
+        if context.colon_follows:
+            value = ""
+        elif value is None:
             value = "\n" + " " * (key_column + 2) + "- $1" if "array" in str(child.get("type")) else " $1"
-        text = _relative(f"{dash}{name}:{value}", line_indent=line_indent, absolute=absolute)
+        written = f"{dash}{name}" if context.colon_follows else f"{dash}{name}:{value}"
+        text = _relative(written, line_indent=line_indent, absolute=absolute)
         result.append(
             _snippet_item(
                 label=name,
@@ -143,7 +146,7 @@ def _keys(
             )
         )
     # A whole new item (env entry, volume mount) or a whole starter file, when nothing is there yet.
-    if not context.present:
+    if not context.present and not context.colon_follows:
         for index, snippet in enumerate(schemas.default_snippets(node)):
             body = snippet.get("body")
             if not isinstance(body, dict) or not snippet.get("label"):

@@ -69,6 +69,7 @@ class CursorContext:
     service: str | None = None
     namespace: str | None = None
     in_quotes: bool = False
+    colon_follows: bool = False  # a key is being renamed (`ver|sion: 0.1`): complete the name only
 
 
 NOWHERE = CursorContext(place=Place.NOWHERE)
@@ -237,7 +238,14 @@ def _key_context(
     prefix = match.group("prefix")
     start = column - len(prefix)
     key_column = indent + len(dashes)
-    common = {"prefix": prefix.strip("\"'"), "line": line_number, "replace_start": start, "replace_end": end}
+    colon_follows = lines[line_number][end:].lstrip(" \t").startswith(":")
+    common = {
+        "prefix": prefix.strip("\"'"),
+        "line": line_number,
+        "replace_start": start,
+        "replace_end": end,
+        "colon_follows": colon_follows,
+    }
     if indent == 0 and not dashes:
         present = top_level_keys(lines, line_number)
         return CursorContext(place=Place.KEY, path=(), present=present, key_column=0, **common)
