@@ -2,10 +2,11 @@
 
 Aspects: an empty file; NUL and lone-surrogate characters (what binary or non-UTF-8 bytes become
 in an editor); CRLF and CR line breaks; tabs; a very long line; several YAML documents; an alias
-bomb; a 10 MB file, refused with one diagnostic under the default size limit; a file that takes
-the checker a second, checked off the event loop, so requests on other files are answered meanwhile. For each,
-diagnostics are published with ranges inside the document, and completion, hover, symbols and
-code actions answer without error.
+bomb; a byte-order mark (the first line's columns count it); a 10 MB file, refused with one
+diagnostic under the default size limit; a file that takes the checker half a second, checked off
+the event loop, so requests on other files are answered meanwhile. For each, diagnostics are
+published with ranges inside the document, and completion, hover, symbols and code actions answer
+without error.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ INPUTS = {
     "alias-bomb": ALIAS_BOMB,
     "not-a-mapping": "- just\n- a list\n",
     "emoji-keys": "😀: 1\nversion: 0.1\n",
+    "byte-order-mark": "\ufeffversion: 0.2\n",
 }
 
 
@@ -91,6 +93,11 @@ async def test_expected_problems_of_some_inputs(client):
         helpers.open_document(client, uri, INPUTS[name])
         published = await helpers.published_for(client, uri)
         assert code in helpers.codes(published), (name, helpers.codes(published))
+    # The byte-order mark is a character of the first line for the editor: columns shift by one.
+    bom = helpers.config_uri("bom")
+    helpers.open_document(client, bom, INPUTS["byte-order-mark"])
+    [version] = (await helpers.published_for(client, bom)).diagnostics
+    assert (version.code, version.range) == ("unsupported-version", helpers.lsp_range((0, 10), (0, 13)))
     crlf = helpers.config_uri("crlf")
     helpers.open_document(client, crlf, INPUTS["crlf"])
     [diagnostic] = (await helpers.published_for(client, crlf)).diagnostics
