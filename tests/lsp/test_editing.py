@@ -1,6 +1,7 @@
 """Hover, quick fixes and document symbols through the language server, end to end.
 
-Aspects: hover shows the schema's documentation for top-level and item keys, with the key's range;
+Aspects: hover shows the schema's documentation for top-level and item keys, with the key's range,
+and for a feature;
 hover on a token says what it refers to (service, namespace, ports; volume and its workstation
 directory; external host), with the token's range in UTF-16 units; quick fixes carry their
 diagnostic and, applied to the text, make the diagnostic go away on the next check (quote a value,
@@ -68,6 +69,15 @@ async def test_hover_on_keys_shows_the_schema_documentation(client):
     local_path = await hover(client, uri, 10, 6)
     assert "Directory on the workstation" in markdown(local_path)
     assert local_path.range == helpers.lsp_range((10, 4), (10, 13))
+
+
+async def test_hover_on_a_feature_shows_its_documentation(client):
+    uri = helpers.config_uri()
+    helpers.open_document(client, uri, CONFIG)
+    probes = await hover(client, uri, 11, 20)
+    assert markdown(probes).startswith("**Probes**")
+    assert "probes" in markdown(probes).split("\n\n", 1)[1].lower()
+    assert probes.range == helpers.lsp_range((11, 17), (11, 23))
 
 
 async def test_hover_on_tokens_says_what_they_refer_to(client):

@@ -1,6 +1,6 @@
-"""textDocument/hover: the schema's documentation for a key, what a token refers to.
+"""textDocument/hover: the schema's documentation for a key or a feature, what a token refers to.
 
-Keys are found on the cursor's line (so hover works while the file does not parse); tokens come
+Keys and features are found on the cursor's line (so hover works while the file does not parse); tokens come
 from the model of the current version's check. `expand` is left None until a connection feature
 sets it (see `hovers.Expand`).
 """
@@ -26,6 +26,16 @@ async def hover(ls: lsp_server.KubelocalLanguageServer, params: types.HoverParam
         where = types.Range(
             start=index.code_points_to_lsp(problems.Position(key.line, key.start)),
             end=index.code_points_to_lsp(problems.Position(key.line, key.end)),
+        )
+        return types.Hover(
+            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text), range=where
+        )
+    item = hovers.sequence_item_markdown(index.lines, cursor, schema=ls.schema)
+    if item is not None:
+        text, start, end = item
+        where = types.Range(
+            start=index.code_points_to_lsp(problems.Position(cursor.line, start)),
+            end=index.code_points_to_lsp(problems.Position(cursor.line, end)),
         )
         return types.Hover(
             contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text), range=where

@@ -36,6 +36,23 @@ def key_markdown(
     return f"**{key.path[-1]}**\n\n{text}", key
 
 
+def sequence_item_markdown(
+    lines: Sequence[str], position: problems.Position, *, schema: schemas.Schema
+) -> tuple[str, int, int] | None:
+    """The documentation of the enum value under the cursor in a sequence of scalars (a feature),
+    with its columns on the line; None elsewhere or for a value the schema does not document."""
+    keys = cursor_contexts.top_level_key_lines(lines)
+    for name, shape in schemas.section_shapes(schema).items():
+        if shape is not cursor_contexts.SectionShape.SCALARS or name not in keys:
+            continue
+        for text, line, start, end in cursor_contexts.sequence_scalars(lines, keys[name][0]):
+            if line == position.line and start <= position.column <= end:
+                node = schemas.at(schema, (name, cursor_contexts.ITEM))
+                documented = schemas.enum_documentation(node, text) if node is not None else None
+                return (f"**{text}**\n\n{documented}", start, end) if documented else None
+    return None
+
+
 def token_at(config: model.ConfigModel, position: problems.Position) -> model.Part | None:
     """The token (service, volume, external endpoint) under the checker position, if any."""
     for entry in config.env:
