@@ -16,13 +16,15 @@ from __future__ import annotations
 
 from lsprotocol import types
 
+from kubelocal.config import tokens
 from kubelocal.lsp import cluster_catalog, cursor_contexts, schemas
 
-TOKEN_TYPES = (
-    ("services", "A cluster service: $(services:NAME[.NAMESPACE][:PORT[,PORT]])"),
-    ("volumeMounts", "A volume of the container: $(volumeMounts:NAME)"),
-    ("externalendpoints", "A host outside the cluster: $(externalendpoints:HOST:PORT[,PORT])"),
-)
+# The token types are the checker's (one definition); these only describe them in the list.
+TOKEN_TYPE_DETAILS = {
+    tokens.SERVICES: "A cluster service: $(services:NAME[.NAMESPACE][:PORT[,PORT]])",
+    tokens.VOLUME_MOUNTS: "A volume of the container: $(volumeMounts:NAME)",
+    tokens.EXTERNAL_ENDPOINTS: "A host outside the cluster: $(externalendpoints:HOST:PORT[,PORT])",
+}
 MAX_CLUSTER_ITEMS = 200  # a completion list longer than this helps nobody and costs the client time
 TRIGGER_SUGGEST = types.Command(title="Suggest", command="editor.action.triggerSuggest")
 Place = cursor_contexts.Place
@@ -52,12 +54,12 @@ def items(
             types.CompletionItem(
                 label=name,
                 kind=types.CompletionItemKind.Keyword,
-                detail=detail,
+                detail=TOKEN_TYPE_DETAILS.get(name),
                 text_edit=types.TextEdit(range=replace, new_text=f"{name}:"),
                 command=TRIGGER_SUGGEST,
                 sort_text=f"{index}",
             )
-            for index, (name, detail) in enumerate(TOKEN_TYPES)
+            for index, name in enumerate(tokens.TOKEN_TYPES)
         ]
     if place is Place.SERVICE_NAME:
         return _service_names(snapshot, replace=replace)
