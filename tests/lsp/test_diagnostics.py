@@ -4,7 +4,7 @@ Aspects: problems published at their exact ranges in UTF-16 units (astral charac
 error), with code, severity, source and the version they belong to; only the last of several quick
 changes is ever published; diagnostics cleared on close; files that are not ours ignored, and extra
 files served through the `configFileGlobs` setting, also when it changes (diagnostics of files no
-longer served are withdrawn).
+longer served are withdrawn); a duplicate names its first occurrence as related information.
 """
 
 from __future__ import annotations
@@ -121,3 +121,16 @@ async def test_changed_settings_serve_and_withdraw_open_files(client: helpers.Re
             break
         await asyncio.sleep(0.01)
     assert list(client.diagnostics[uri]) == []
+
+
+async def test_a_duplicate_points_at_its_first_occurrence(client: helpers.RecordingClient):
+    uri = helpers.config_uri()
+    text = "version: 0.1\nenv:\n  - name: TWICE\n    value: a\n  - name: TWICE\n    value: b\n"
+    helpers.open_document(client, uri, text)
+    published = await helpers.published_for(client, uri)
+    [duplicate] = [d for d in published.diagnostics if d.code == "duplicate-env-name"]
+    assert duplicate.range == helpers.lsp_range((4, 10), (4, 15))
+    [related] = duplicate.related_information or []
+    assert related.location.uri == uri
+    assert related.location.range == helpers.lsp_range((2, 10), (2, 15))
+    assert related.message == "first written here: TWICE"

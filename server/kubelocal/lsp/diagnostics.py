@@ -66,14 +66,42 @@ def _fixes_json(problem: problems.Problem, index: positions.TextIndex) -> list[d
     ]
 
 
+def _related(
+    problem: problems.Problem, *, index: positions.TextIndex, uri: str
+) -> list[types.DiagnosticRelatedInformation] | None:
+    """Where a duplicate was first written (the checker's `data["first"]`), as related information."""
+    first = problem.data.get("first") if isinstance(problem.data, dict) else None
+    if (
+        not isinstance(first, dict)
+        or not isinstance(first.get("line"), int)
+        or not isinstance(first.get("column"), int)
+    ):
+        return None
+    start = problems.Position(line=first["line"], column=first["column"])
+    written = next(
+        (problem.data[key] for key in ("name", "key") if isinstance(problem.data.get(key), str)), ""
+    )
+    end = problems.Position(line=start.line, column=start.column + len(written))
+    return [
+        types.DiagnosticRelatedInformation(
+            location=types.Location(uri=uri, range=index.to_lsp_range(problems.Span(start=start, end=end))),
+            message=f"first written here{f': {written}' if written else ''}",
+        )
+    ]
+
+
 def to_diagnostic(
-    problem: problems.Problem, *, index: positions.TextIndex, version: int | None
+    problem: problems.Problem, *, index: positions.TextIndex, version: int | None, uri: str | None = None
 ) -> types.Diagnostic:
-    """The diagnostic of one problem, its range converted to the client's units."""
+    """The diagnostic of one problem, its range converted to the client's units.
+
+    With `uri` (for clients that show related information), a duplicate points at its first occurrence.
+    """
     data: dict[str, Any] = {"version": version, "fixes": _fixes_json(problem, index)}
     if problem.data and (safe := _json_safe(problem.data)) is not None:
         data["problem"] = safe
     return types.Diagnostic(
+        related_information=_related(problem, index=index, uri=uri) if uri is not None else None,
         range=index.to_lsp_range(problem.span),
         message=problem.message,
         severity=SEVERITIES.get(problem.severity, types.DiagnosticSeverity.Error),
@@ -84,9 +112,13 @@ def to_diagnostic(
 
 
 def to_diagnostics(
-    found: Iterable[problems.Problem], *, index: positions.TextIndex, version: int | None
+    found: Iterable[problems.Problem],
+    *,
+    index: positions.TextIndex,
+    version: int | None,
+    uri: str | None = None,
 ) -> list[types.Diagnostic]:
-    return [to_diagnostic(problem, index=index, version=version) for problem in found]
+    return [to_diagnostic(problem, index=index, version=version, uri=uri) for problem in found]
 
 
 def _overlaps(first: types.Range, second: types.Range) -> bool:

@@ -197,8 +197,18 @@ class KubelocalLanguageServer(LanguageServer):
             version,
             index,
             result,
-            diagnostics.to_diagnostics(result.problems, index=index, version=version),
+            diagnostics.to_diagnostics(
+                result.problems,
+                index=index,
+                version=version,
+                uri=uri if self._related_information() else None,
+            ),
         )
+
+    def _related_information(self) -> bool:
+        text_document = self.client_capabilities.text_document
+        publish = text_document.publish_diagnostics if text_document else None
+        return bool(publish and publish.related_information)
 
     # -- the cluster ----------------------------------------------------------------------------
 
