@@ -49,7 +49,7 @@ def complete(
         absolute_indent=_supports_as_is(ls),
     )
     # Incomplete while the cluster has not answered yet: the client asks again as the user types.
-    waiting = ls.settings.cluster_completion and snapshot.read_at is None and context.place in _CLUSTER_PLACES
+    waiting = ls.settings.cluster_completion and snapshot.read_at is None and _offers_cluster_names(context)
     return types.CompletionList(is_incomplete=waiting, items=items)
 
 
@@ -58,8 +58,14 @@ _CLUSTER_PLACES = {
     cursor_contexts.Place.SERVICE_NAMESPACE,
     cursor_contexts.Place.SERVICE_PORT,
     cursor_contexts.Place.VOLUME_NAME,
-    cursor_contexts.Place.VALUE,
 }
+_CLUSTER_VALUES = {("env", cursor_contexts.ITEM, "value"), ("volumeMounts", cursor_contexts.ITEM, "name")}
+
+
+def _offers_cluster_names(context: cursor_contexts.CursorContext) -> bool:
+    if context.place is cursor_contexts.Place.VALUE:
+        return context.path in _CLUSTER_VALUES
+    return context.place in _CLUSTER_PLACES
 
 
 def register(server: lsp_server.KubelocalLanguageServer) -> None:
