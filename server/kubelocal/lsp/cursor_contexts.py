@@ -197,17 +197,8 @@ def _enclosing_item(
 
 
 def _sequence_items(lines: Sequence[str], header: int, skip: int) -> frozenset[str]:
-    """Scalar items of the sequence under the top-level key at `header`, block or flow style."""
-    items: set[str] = set()
-    flow = lines[header].partition(":")[2].strip()
-    if flow.startswith("["):
-        items.update(part.strip().strip("'\"") for part in flow.strip("[]").split(",") if part.strip())
-    for number, line in _lines_downwards(lines, header + 1):
-        if line[0] not in " \t-":
-            break
-        if number != skip and (match := re.match(r"^[ \t]*-[ \t]+(.+?)[ \t]*(?:#.*)?$", line)):
-            items.add(match.group(1).strip("'\""))
-    return frozenset(items)
+    """Scalar items of the sequence under the top-level key at `header`, except on line `skip`."""
+    return frozenset(text for text, line, _, _ in sequence_scalars(lines, header) if line != skip)
 
 
 def _word_end(line: str, column: int, pattern: re.Pattern[str] = _WORD_AFTER) -> int:
