@@ -2,10 +2,13 @@
 
 Aspects: astral characters count two UTF-16 units; lines split only at \\n, \\r\\n and \\r; a
 byte-order mark shifts the first line; round trips; columns and lines out of range are clamped;
-a column inside a surrogate pair moves to the character's start; other negotiated encodings.
+a column inside a surrogate pair moves to the character's start; other negotiated encodings; the fast
+line split agrees with LSP's definition for any mix of line-break-like characters.
 """
 
 from __future__ import annotations
+
+import re
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -68,3 +71,12 @@ def test_round_trip_of_any_position_in_any_text(text, line, column):
     assert 0 <= converted.character <= positions.unit_length(index.lines[converted.line])
     back = index.to_checker(converted)
     assert index.to_lsp(back) == converted
+
+
+@given(
+    st.lists(st.sampled_from(["a", "é", "\n", "\r", "\r\n", "\x0b", "\x0c", "\x85", "\u2028", " "])).map(
+        "".join
+    )
+)
+def test_lines_are_split_as_lsp_splits_them(text):
+    assert positions.split_lines(text) == re.split(r"\r\n|\r|\n", text)
