@@ -1,4 +1,4 @@
-"""Document symbols: the env names, volume mounts and features, grouped by section: pure.
+"""Document symbols: the env names, volume mounts and features, grouped by section, in file order: pure.
 
 Env entries and volume mounts come from the model (exact spans); `version` and the features, which
 the model holds without spans, are found on their lines. Every child's range lies inside its
@@ -90,4 +90,29 @@ def symbols(config: model.ConfigModel | None, *, index: positions.TextIndex) -> 
                     )
                 )
     section("enableFeatures", types.SymbolKind.Namespace, features)
-    return result
+    # In the order the file has them, as an outline reads.
+    return sorted(result, key=lambda symbol: (symbol.range.start.line, symbol.range.start.character))
+
+
+def flattened(symbols_tree: list[types.DocumentSymbol], *, uri: str) -> list[types.SymbolInformation]:
+    """The symbols as a flat list, for clients without hierarchical document symbols.
+
+    Each child names its section as `container_name`; sections come before their children.
+    """
+    flat: list[types.SymbolInformation] = []
+
+    def add(symbol: types.DocumentSymbol, container: str | None) -> None:
+        flat.append(
+            types.SymbolInformation(
+                name=symbol.name,
+                kind=symbol.kind,
+                location=types.Location(uri=uri, range=symbol.range),
+                container_name=container,
+            )
+        )
+        for child in symbol.children or []:
+            add(child, symbol.name)
+
+    for symbol in symbols_tree:
+        add(symbol, None)
+    return flat
