@@ -1,0 +1,219 @@
+"""The language server's latency and memory, measured over stdio like an editor sees them.
+
+- diagnostics: time from sending `didChange` (one character of a value edited) to receiving the
+  `publishDiagnostics` of that version, with the debounce set to 0 ms (`diagnosticsDelayMs: 0`), so
+  the figure is the server's own cost (in an editor add the 150 ms debounce);
+- completion: round trip of a `textDocument/completion` request inside an env value (`$(`) and at a
+  new key, no cluster configured;
+- server CPU: the server process's user + system CPU time per change or completion, on average
+  (clock ticks of 10 ms, so meaningful over the rounds only); steadier than wall time when the
+  machine is shared;
+- memory: the server process's resident set (VmRSS, and its peak VmHWM) after the runs; and for an
+  idle server with a kubeconfig (pointing at a closed loopback port), after its cluster catalog's
+  first read (done in a child process, so the server never loads the `kubernetes` client).
+
+For a 20-entry and a 2,000-entry file (4,002 lines). Targets: diagnostics p95 < 30 ms on the large
+file, completion p95 < 10 ms, RSS < 80 MB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+ROUNDS = {20: 60, 2000: 25}
+COMPLETIONS = 100
+ENTRY = "  - name: VARIABLE_{0:05d}\n    value: http://$(services:service-{1}.shop:8080)/v{0}\n"
+
+
+def config_text(entries: int) -> str:
+    return "version: 0.1\nenv:\n" + "".join(ENTRY.format(number, number % 7) for number in range(entries))
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"p50_ms": statistics.median(ordered) * 1000, "p95_ms": p95 * 1000, "samples": len(ordered)}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of process `pid` so far: steadier than wall time on a shared machine."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                figures[name] = int(value.split()[0]) / 1024
+    return {"rss_mb": figures.get("VmRSS", 0.0), "peak_rss_mb": figures.get("VmHWM", 0.0)}
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def memory_after_cluster_read(tmp: str) -> dict[str, float]:
+    """RSS of an idle server whose cluster catalog has tried to read a cluster."""
+    kubeconfig = os.path.join(tmp, "kubeconfig")
+    with open(kubeconfig, "w") as file:
+        file.write(
+            "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+            f"clusters: [{{name: k, cluster: {{server: 'https://127.0.0.1:{closed_port()}'}}}}]\n"
+            "users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n"
+        )
+    client = LanguageClient("kubelocal-bench", "1")
+    logged: list[str] = []
+
+    @client.feature(types.WINDOW_LOG_MESSAGE)
+    def log(params: types.LogMessageParams) -> None:
+        logged.append(params.message)
+
+    @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def published(params: types.PublishDiagnosticsParams) -> None:
+        pass
+
+    await client.start_io(sys.executable, "-m", "kubelocal.lsp", env=dict(os.environ, KUBECONFIG=kubeconfig))
+    assert client._server is not None
+    try:
+        await client.initialize_async(types.InitializeParams(capabilities=types.ClientCapabilities()))
+        client.initialized(types.InitializedParams())
+        deadline = time.perf_counter() + 30
+        while not any("Cluster names" in message for message in logged) and time.perf_counter() < deadline:
+            await asyncio.sleep(0.05)
+        return memory_mb(client._server.pid)
+    finally:
+        client._server.kill()
+        await client.stop()
+
+
+async def measure() -> dict[str, Any]:
+    client = LanguageClient("kubelocal-bench", "1")
+    arrivals: dict[tuple[str, int | None], float] = {}
+
+    @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def published(params: types.PublishDiagnosticsParams) -> None:
+        arrivals[(params.uri, params.version)] = time.perf_counter()
+
+    @client.feature(types.WINDOW_LOG_MESSAGE)
+    def logged(params: types.LogMessageParams) -> None:
+        pass
+
+    env = dict(os.environ, KUBECONFIG="/nonexistent/kubelocal-bench/kubeconfig")
+    await client.start_io(sys.executable, "-m", "kubelocal.lsp", env=env)
+    assert client._server is not None
+    pid = client._server.pid
+    figures: dict[str, Any] = {"debounce_ms": 0}
+    try:
+        await client.initialize_async(
+            types.InitializeParams(
+                capabilities=types.ClientCapabilities(),
+                initialization_options={"diagnosticsDelayMs": 0, "clusterCompletion": False},
+            )
+        )
+        client.initialized(types.InitializedParams())
+        for entries, rounds in ROUNDS.items():
+            uri = f"file:///bench/{entries}/KubernetesLocalProcessConfig.yaml"
+            text = config_text(entries)
+            client.text_document_did_open(
+                types.DidOpenTextDocumentParams(
+                    text_document=types.TextDocumentItem(uri=uri, language_id="yaml", version=1, text=text)
+                )
+            )
+            await wait_for(arrivals, (uri, 1))
+            latencies = []
+            cpu_before = cpu_seconds(pid)
+            # The value of the last entry ends in "/v{N}"; flip its last digit each round.
+            last_line = 2 * entries + 1
+            line_text = text.split("\n")[last_line]
+            for round_number in range(rounds):
+                version = round_number + 2
+                started = time.perf_counter()
+                client.text_document_did_change(
+                    types.DidChangeTextDocumentParams(
+                        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                        content_changes=[
+                            types.TextDocumentContentChangePartial(
+                                range=types.Range(
+                                    start=types.Position(line=last_line, character=len(line_text) - 1),
+                                    end=types.Position(line=last_line, character=len(line_text)),
+                                ),
+                                text=str(round_number % 10),
+                            )
+                        ],
+                    )
+                )
+                await wait_for(arrivals, (uri, version))
+                latencies.append(arrivals[(uri, version)] - started)
+            figures[f"diagnostics_{entries}_entries"] = percentiles(latencies)
+            figures[f"diagnostics_{entries}_entries"]["server_cpu_ms_mean"] = (
+                (cpu_seconds(pid) - cpu_before) / rounds * 1000
+            )
+            completion_times = []
+            cpu_before = cpu_seconds(pid)
+            value_line = 2 * (entries // 2) + 1
+            positions = [
+                types.Position(line=value_line, character=len("    value: http://$(")),
+                types.Position(line=2 * entries + 2, character=0),
+            ]
+            for number in range(COMPLETIONS):
+                started = time.perf_counter()
+                result = await client.text_document_completion_async(
+                    types.CompletionParams(
+                        text_document=types.TextDocumentIdentifier(uri=uri), position=positions[number % 2]
+                    )
+                )
+                completion_times.append(time.perf_counter() - started)
+                assert result is not None and result.items, "completion offered nothing"
+            figures[f"completion_{entries}_entries"] = percentiles(completion_times)
+            figures[f"completion_{entries}_entries"]["server_cpu_ms_mean"] = (
+                (cpu_seconds(pid) - cpu_before) / COMPLETIONS * 1000
+            )
+        figures["server_memory"] = memory_mb(pid)
+        await client.shutdown_async(None)
+        client.exit(None)
+        await asyncio.wait_for(client._server.wait(), 10)
+    finally:
+        if client._server.returncode is None:
+            client._server.kill()
+        await client.stop()
+    return figures
+
+
+async def wait_for(
+    arrivals: dict[tuple[str, int | None], float], key: tuple[str, int], timeout: float = 60
+) -> None:
+    deadline = time.perf_counter() + timeout
+    while key not in arrivals:
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"no diagnostics for {key} within {timeout} s")
+        await asyncio.sleep(0.0005)
+
+
+def run() -> dict[str, Any]:
+    figures = asyncio.run(measure())
+    with tempfile.TemporaryDirectory() as tmp:
+        figures["server_memory_idle_after_cluster_read"] = asyncio.run(memory_after_cluster_read(tmp))
+    large = figures["diagnostics_2000_entries"]["p95_ms"]
+    completion = max(figures[f"completion_{n}_entries"]["p95_ms"] for n in ROUNDS)
+    figures["targets"] = {
+        "diagnostics_p95_2000_under_30_ms": large < 30,
+        "completion_p95_under_10_ms": completion < 10,
+        "rss_under_80_mb": figures["server_memory"]["rss_mb"] < 80,
+    }
+    return figures
