@@ -567,7 +567,7 @@ class Store:
         if kind not in _STATUS_KEEPING_KINDS:
             return
         if kind == kinds.PODS:
-            obj["status"] = {"phase": "Pending"}
+            obj["status"] = {"phase": "Pending", "qosClass": store_defaults.qos_class(obj.get("spec") or {})}
         elif kind == kinds.NAMESPACES:
             obj["status"] = {"phase": "Active"}
         elif kind == kinds.SERVICES:

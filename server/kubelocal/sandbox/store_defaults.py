@@ -253,6 +253,25 @@ def _secret(obj: dict[str, Any]) -> None:
     obj.setdefault("type", "Opaque")
 
 
+def qos_class(spec: dict[str, Any]) -> str:
+    """The pod's QoS class as the real server computes it from its containers' resources."""
+    containers = (spec.get("initContainers") or []) + (spec.get("containers") or [])
+    requests_seen = limits_seen = False
+    guaranteed = True
+    for container in containers:
+        resources = container.get("resources") or {}
+        requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
+        requests_seen |= bool(requests)
+        limits_seen |= bool(limits)
+        for resource in ("cpu", "memory"):
+            limit = limits.get(resource)
+            if limit is None or str(requests.get(resource, limit)) != str(limit):
+                guaranteed = False
+    if not requests_seen and not limits_seen:
+        return "BestEffort"
+    return "Guaranteed" if guaranteed else "Burstable"
+
+
 def node_status() -> dict[str, Any]:
     """The status of the sandbox's single node: Ready, with loopback as its address."""
     return {
