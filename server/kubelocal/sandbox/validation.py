@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import gc
 import json
 import pathlib
 import re
@@ -69,7 +70,11 @@ def _definitions() -> dict[str, Schema]:
     version = kubernetes_validate.utils.latest_version()
     package = pathlib.Path(kubernetes_validate.utils.__file__).parent
     path = package / "kubernetes-json-schema" / f"v{version}-local-strict" / "_definitions.json"
-    return json.loads(path.read_text())["$defs"]
+    loaded = json.loads(path.read_text())["$defs"]
+    # Megabytes of dicts that live as long as the process: keep the cyclic collector from walking
+    # them on every full collection (which otherwise shows as 30+ ms pauses in API latency).
+    gc.freeze()
+    return loaded
 
 
 @functools.cache
