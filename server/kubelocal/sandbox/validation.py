@@ -190,7 +190,10 @@ def decode(kind: kinds.Kind, obj: dict, *, field_validation: str = "Ignore") -> 
     _decode(obj, _definitions()[definition_name(kind)], "", unknown, kind)
     if unknown and field_validation == "Strict":
         fields = ", ".join(f'unknown field "{field}"' for field in unknown)
-        raise errors.BadRequest(f"strict decoding error: {fields}")
+        raise errors.BadRequest(
+            f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}: '
+            f"strict decoding error: {fields}"
+        )
     if kind == kinds.SECRETS:
         _fold_string_data(obj)
     return [f'unknown field "{field}"' for field in unknown]

@@ -48,7 +48,9 @@ def test_unknown_fields_are_dropped_unless_strict(cluster):
     assert "bogus" not in created["spec"]
     with pytest.raises(errors.BadRequest) as strict:
         cluster.create(kinds.PODS, pod("q", bogus=1), field_validation="Strict")
-    assert strict.value.message == 'strict decoding error: unknown field "spec.bogus"'
+    assert strict.value.message == (
+        'Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.bogus"'
+    )
 
 
 def test_secret_string_data_becomes_base64_data(cluster):

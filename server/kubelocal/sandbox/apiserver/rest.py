@@ -314,8 +314,10 @@ async def _body(request: web.Request) -> Any:
     content_type = request.content_type
     if "protobuf" in content_type:
         raise errors.UnsupportedMediaType(
-            f"the body of the request was in an unknown format - accepted media types include: "
-            f"application/json, application/yaml ({content_type} is not served by the sandbox)"
+            "the body of the request was in an unknown format - accepted media types include: "
+            f"application/json, application/yaml. The sandbox does not decode {content_type}, which kubectl "
+            "sends for `kubectl create <kind> NAME`, `kubectl run` and `kubectl expose`: pipe them through "
+            "`--dry-run=client -o yaml | kubectl apply -f -`, or apply a manifest"
         )
     try:
         if content_type.endswith("yaml"):
