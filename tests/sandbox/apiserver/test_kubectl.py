@@ -4,7 +4,7 @@ Covers: `apply` client-side (created, unchanged, configured) and `--server-side`
 OpenAPI documents kubectl downloads first; `get` with the server's Table columns and `-o jsonpath`;
 `describe`; `patch --type json|merge|strategic`; `scale`; `edit` with EDITOR set to a script;
 `delete` and `wait --for=delete`; `wait --for=condition=Ready` after a status patch; `explain`;
-`get --watch` seeing a change; the error kubectl prints for a 404.
+`auth can-i`; `get --watch` seeing a change; the error kubectl prints for a 404.
 """
 
 import json
@@ -199,9 +199,10 @@ def test_delete_wait_and_errors(api_server, manifest, tmp_path):
     assert 'Error from server (NotFound): deployments.apps "web" not found' in missing.stderr
 
 
-def test_explain_and_watch(api_server, manifest):
+def test_explain_auth_and_watch(api_server, manifest):
     explained = kubectl(api_server, "explain", "deployment.spec.replicas").stdout
     assert "FIELD: replicas <integer>" in explained
+    assert kubectl(api_server, "auth", "can-i", "patch", "deployments").stdout.strip() == "yes"
     watcher = subprocess.Popen(
         [
             "kubectl",

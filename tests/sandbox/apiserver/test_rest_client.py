@@ -425,3 +425,13 @@ def test_delete_collection_and_methods_not_allowed(api_server):
         headers={"Authorization": f"Bearer {api_server.token}", "Content-Type": "application/json"},
     )
     assert response.status == 405 and json.loads(response.data)["reason"] == "MethodNotAllowed"
+
+
+def test_self_reviews_allow_everything_and_name_the_user(api_server):
+    client = api_server.client()
+    review = kubernetes.client.AuthorizationV1Api(client).create_self_subject_access_review(
+        {"spec": {"resourceAttributes": {"verb": "patch", "group": "apps", "resource": "deployments"}}}
+    )
+    assert review.status.allowed is True
+    who = kubernetes.client.AuthenticationV1Api(client).create_self_subject_review({})
+    assert who.status.user_info.username == "admin"
