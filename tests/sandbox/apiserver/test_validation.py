@@ -111,6 +111,33 @@ def test_invalid_pod_lists_every_cause(cluster):
         (kinds.CONFIG_MAPS, {"metadata": {"name": "c", "labels": {"a": "not ok"}}}, "metadata.labels"),
         (kinds.DEPLOYMENTS, deployment(selector={"app": "other"}), "spec.template.metadata.labels"),
         (
+            kinds.INGRESSES,
+            {
+                "metadata": {"name": "i"},
+                "spec": {
+                    "rules": [
+                        {
+                            "http": {
+                                "paths": [
+                                    {
+                                        "path": "/",
+                                        "backend": {"service": {"name": "s", "port": {"number": 80}}},
+                                    }
+                                ]
+                            }
+                        }
+                    ]
+                },
+            },
+            "spec.rules[0].http.paths[0].pathType",
+        ),
+        (kinds.ENDPOINT_SLICES, {"metadata": {"name": "e"}, "endpoints": []}, "addressType"),
+        (
+            kinds.ENDPOINTS,
+            {"metadata": {"name": "e"}, "subsets": [{"addresses": [{}]}]},
+            "subsets[0].addresses[0].ip",
+        ),
+        (
             kinds.DEPLOYMENTS,
             {"metadata": {"name": "d"}, "spec": {"template": deployment()["spec"]["template"]}},
             "spec.selector",
