@@ -315,3 +315,12 @@ def test_publishing_the_api_endpoint_points_the_kubernetes_service_at_it(cluster
     assert cluster.get(kinds.ENDPOINT_SLICES, "default", "kubernetes")["endpoints"][0]["addresses"] == [
         "10.244.0.1"
     ]
+
+
+def test_no_new_finalizers_on_an_object_being_deleted(cluster):
+    cluster.create(kinds.CONFIG_MAPS, {"metadata": {"name": "a", "finalizers": ["x/one"]}})
+    deleting = cluster.delete(kinds.CONFIG_MAPS, "default", "a")
+    deleting["metadata"]["finalizers"] = ["x/one", "x/two"]
+    with pytest.raises(errors.Invalid) as invalid:
+        cluster.update(kinds.CONFIG_MAPS, deleting)
+    assert "no new finalizers can be added if the object is being deleted" in invalid.value.message
