@@ -176,6 +176,7 @@ class Store:
         self._objects: dict[kinds.Kind, dict[tuple[str, str], dict]] = {kind: {} for kind in kinds.ALL}
         # The same objects pickled: get/list/watch hand out copies by unpickling (~7 µs per pod).
         self._snapshots: dict[kinds.Kind, dict[tuple[str, str], bytes]] = {kind: {} for kind in kinds.ALL}
+        self._uids: dict[str, tuple[kinds.Kind, tuple[str, str]]] = {}
         # And as JSON, for the REST layer to send lists without re-encoding every object.
         self._encoded: dict[kinds.Kind, dict[tuple[str, str], bytes]] = {kind: {} for kind in kinds.ALL}
         self._revision = 0
@@ -418,7 +419,8 @@ class Store:
             self._remove(kind, new)
             return copy_object(new)
         self._write(kind, new, "MODIFIED")
-        self._release_foreground_owners(new)
+        if new["metadata"].get("ownerReferences") != current["metadata"].get("ownerReferences"):
+            self._release_foreground_owners(current["metadata"].get("ownerReferences") or [])
         return copy_object(new)
 
     def patch(
@@ -728,26 +730,27 @@ class Store:
                 dependent["metadata"].pop("ownerReferences")
             self._write(kind, dependent, "MODIFIED")
 
-    def _release_foreground_owners(self, dependent: dict) -> None:
+    def _release_foreground_owners(self, references: list[dict]) -> None:
         """Drop foregroundDeletion from owners that no longer have dependents (the GC's last step)."""
-        for ref in dependent["metadata"].get("ownerReferences") or ():
-            for kind, objects in self._objects.items():
-                for owner in list(objects.values()):
-                    if owner["metadata"]["uid"] != ref.get("uid"):
-                        continue
-                    if "foregroundDeletion" not in (owner["metadata"].get("finalizers") or ()):
-                        continue
-                    if self._has_dependents(owner["metadata"]["uid"]):
-                        continue
-                    new = copy_object(owner)
-                    new["metadata"]["finalizers"] = [
-                        f for f in new["metadata"]["finalizers"] if f != "foregroundDeletion"
-                    ]
-                    if not new["metadata"]["finalizers"]:
-                        del new["metadata"]["finalizers"]
-                        self._remove(kind, new)
-                    else:
-                        self._write(kind, new, "MODIFIED")
+        for reference in references:
+            found = self._uids.get(reference.get("uid", ""))
+            if found is None:
+                continue
+            kind, key = found
+            owner = self._objects[kind][key]
+            if "foregroundDeletion" not in (owner["metadata"].get("finalizers") or ()):
+                continue
+            if self._has_dependents(owner["metadata"]["uid"]):
+                continue
+            new = copy_object(owner)
+            new["metadata"]["finalizers"] = [
+                f for f in new["metadata"]["finalizers"] if f != "foregroundDeletion"
+            ]
+            if not new["metadata"]["finalizers"]:
+                del new["metadata"]["finalizers"]
+                self._remove(kind, new)
+            else:
+                self._write(kind, new, "MODIFIED")
 
     def _delete_namespace(self, namespace: dict) -> dict:
         name = namespace["metadata"]["name"]
@@ -783,6 +786,7 @@ class Store:
         key = _key(kind, metadata.get("namespace"), metadata["name"])
         previous = self._objects[kind].pop(key)
         previous_snapshot = self._snapshots[kind].pop(key)
+        self._uids.pop(previous["metadata"].get("uid", ""), None)
         self._encoded[kind].pop(key)
         if kind == kinds.SERVICES:
             self._release_service_addresses(previous)
@@ -791,7 +795,7 @@ class Store:
         self._record(_Change(self._revision, "DELETED", kind, _freeze(obj), previous_snapshot))
         if kind.namespaced:
             self._finish_namespace(metadata["namespace"])
-        self._release_foreground_owners(obj)
+        self._release_foreground_owners(metadata.get("ownerReferences") or [])
 
     def _write(self, kind: kinds.Kind, obj: dict, event_type: str) -> None:
         self._revision += 1
@@ -800,6 +804,7 @@ class Store:
         snapshot = _freeze(obj)
         stored = pickle.loads(snapshot)
         self._objects[kind][key] = stored
+        self._uids[stored["metadata"]["uid"]] = (kind, key)
         previous_snapshot = self._snapshots[kind].get(key)
         self._snapshots[kind][key] = snapshot
         self._encoded[kind][key] = json.dumps(stored, separators=(",", ":")).encode()

@@ -324,3 +324,14 @@ def test_no_new_finalizers_on_an_object_being_deleted(cluster):
     with pytest.raises(errors.Invalid) as invalid:
         cluster.update(kinds.CONFIG_MAPS, deleting)
     assert "no new finalizers can be added if the object is being deleted" in invalid.value.message
+
+
+def test_foreground_owner_goes_when_its_last_dependent_drops_the_reference(cluster):
+    owner = cluster.create(kinds.CONFIG_MAPS, config_map("owner"))
+    reference = {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner["metadata"]["uid"]}
+    child = cluster.create(kinds.CONFIG_MAPS, {"metadata": {"name": "child", "ownerReferences": [reference]}})
+    cluster.delete(kinds.CONFIG_MAPS, "default", "owner", propagation="Foreground")
+    del child["metadata"]["ownerReferences"]
+    cluster.update(kinds.CONFIG_MAPS, child)
+    with pytest.raises(errors.NotFound):
+        cluster.get(kinds.CONFIG_MAPS, "default", "owner")
