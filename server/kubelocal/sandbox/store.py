@@ -754,6 +754,7 @@ class Store:
 
     def _delete_namespace(self, namespace: dict) -> dict:
         name = namespace["metadata"]["name"]
+        new = namespace
         if not namespace["metadata"].get("deletionTimestamp"):
             new = copy_object(namespace)
             new["metadata"]["deletionTimestamp"] = now_timestamp()
@@ -767,7 +768,12 @@ class Store:
                 for key in [key for key in self._objects[kind] if key[0] == name]:
                     if key in self._objects[kind]:
                         self.delete(kind, name, key[1], propagation="Background")
-        return self._finish_namespace(name) or self.get(kinds.NAMESPACES, None, name)
+        removed = self._finish_namespace(name)
+        if removed is not None:
+            return removed
+        current = self._objects[kinds.NAMESPACES].get(("", name))
+        # Gone already when deleting its last object finished it; answer with its terminating state.
+        return copy_object(current if current is not None else new)
 
     def _finish_namespace(self, name: str) -> dict | None:
         """Remove a terminating namespace once nothing is left in it; the removed object, or None."""

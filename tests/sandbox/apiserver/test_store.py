@@ -335,3 +335,13 @@ def test_foreground_owner_goes_when_its_last_dependent_drops_the_reference(clust
     cluster.update(kinds.CONFIG_MAPS, child)
     with pytest.raises(errors.NotFound):
         cluster.get(kinds.CONFIG_MAPS, "default", "owner")
+
+
+def test_deleting_a_namespace_whose_contents_go_at_once_returns_it_and_removes_it(cluster):
+    cluster.create(kinds.NAMESPACES, {"metadata": {"name": "team"}})
+    cluster.create(kinds.CONFIG_MAPS, config_map("a"), namespace="team")
+    deleted = cluster.delete(kinds.NAMESPACES, None, "team")
+    assert deleted["metadata"]["name"] == "team" and deleted["status"]["phase"] == "Terminating"
+    with pytest.raises(errors.NotFound):
+        cluster.get(kinds.NAMESPACES, None, "team")
+    assert cluster.list(kinds.SERVICE_ACCOUNTS, "team")[0] == []
