@@ -127,7 +127,15 @@ async def run_ip(args: list[str], *, batch: list[str] | None = None) -> None:
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
-    _, stderr = await process.communicate(("\n".join(batch) + "\n").encode() if batch is not None else None)
+    communicating = asyncio.ensure_future(
+        process.communicate(("\n".join(batch) + "\n").encode() if batch is not None else None)
+    )
+    try:
+        _, stderr = await asyncio.shield(communicating)
+    except asyncio.CancelledError:
+        # Let `ip` finish: a cancelled caller must not leave a namespace being made behind its back.
+        await asyncio.wait([communicating])
+        raise
     if process.returncode != 0:
         raise errors.NetworkError(
             f"`{' '.join(command)}` failed: {stderr.decode(errors='replace').strip()}; "
