@@ -39,7 +39,7 @@ from kubelocal.sandbox.kubelet import (
 )
 
 LOGGER = logging.getLogger(__name__)
-NODE_NAME = "kubelocal-sandbox"
+NODE_NAME = resolving.NODE_NAME
 BACKOFF_INITIAL_SECONDS = 0.25
 BACKOFF_MAX_SECONDS = 4.0
 BACKOFF_RESET_AFTER_SECONDS = 10.0
