@@ -3,14 +3,17 @@ paths that do not exist on the workstation, read-only projections, a shared empt
 the workstation's files untouched afterwards, init containers, restartPolicy Never / OnFailure /
 Always with back-off and previous logs, config errors until the ConfigMap appears, probes making
 a pod ready and restarting it, stand-ins answering on declared and targeted ports, logs (tail,
-previous, follow) and termination grace periods."""
+previous, follow), termination grace periods, and a zipapp from a ConfigMap run on a stock
+Python image (how kubelocal's agent runs)."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import pathlib
+import zipapp
 
 import pytest
 from conftest import condition, make_pod, make_service, needs_root, python_container, wait_for
@@ -91,8 +94,10 @@ async def test_env_and_volumes_as_the_process_sees_them(kubelet, resolver):
             },
             {"name": "agent", "mountPath": "/agent"},
             {"name": "scratch", "mountPath": "/shared"},
+            {"name": "host", "mountPath": "/host-data"},
         ],
     )
+    absent_host_path = f"/tmp/kubelocal-test-absent-{os.getpid()}"
     pod = make_pod(
         "show",
         [reader],
@@ -106,11 +111,11 @@ async def test_env_and_volumes_as_the_process_sees_them(kubelet, resolver):
             SERVICE_ACCOUNT_VOLUME,
             {"name": "agent", "configMap": {"name": "agent-code"}},
             {"name": "scratch", "emptyDir": {}},
+            {"name": "host", "hostPath": {"path": absent_host_path, "type": "DirectoryOrCreate"}},
         ],
     )
-    before = {
-        path: os.path.exists(path) for path in ("/etc/app-config", "/var/run/secrets", "/agent", "/shared")
-    }
+    watched = ("/etc/app-config", "/var/run/secrets", "/agent", "/shared", "/host-data", absent_host_path)
+    before = {path: os.path.exists(path) for path in watched}
     await kubelet.sync_pod(pod)
     status = await finished(kubelet, pod)
     assert status["phase"] == "Succeeded", kubelet.read_log("default", "show", "show")
@@ -155,6 +160,8 @@ async def test_missing_config_map_waits_then_starts_when_it_appears(kubelet, res
         'configmap "late" not found'
         in kubelet.pod_status(pod)["containerStatuses"][0]["state"]["waiting"]["message"]
     )
+    failed = [e for e in resolver.events if e["reason"] == "Failed"]
+    assert len(failed) == 1 and failed[0]["type"] == "Warning"  # recorded once, not once per retry
     resolver.add_config_map("late", {"color": "teal"})
     assert (await finished(kubelet, pod))["phase"] == "Succeeded"
     assert kubelet.read_log("default", "late", None) == b"teal\n"
@@ -187,6 +194,7 @@ async def test_restart_policies(kubelet):
     await wait_for(
         lambda: kubelet.pod_status(always)["containerStatuses"][0]["restartCount"] >= 2, what="restarts"
     )
+    assert any(e["reason"] == "BackOff" and e["pod"] == "always" for e in kubelet.resolver.events)
     status = kubelet.pod_status(always)
     assert status["phase"] == "Running"
     assert kubelet.read_log("default", "always", None, previous=True) == b"tick\n"
@@ -304,3 +312,32 @@ async def test_kill_pod_honours_the_grace_period(kubelet):
     assert 0.9 < elapsed < 5
     assert not log_path.exists()
     assert kubelet.pod_status(pod)["phase"] == "Pending"
+
+
+async def test_a_zipapp_from_a_config_map_runs_on_a_stock_python_image(kubelet, resolver, tmp_path):
+    # kubelocal's agent reaches clusters this way: python:3.12-slim running /agent/agent.pyz.
+    source = tmp_path / "app"
+    source.mkdir()
+    (source / "__main__.py").write_text("import sys; print('agent', sys.argv[1:])")
+    archive = tmp_path / "agent.pyz"
+    zipapp.create_archive(source, archive)
+    resolver.config_maps[("default", "agent")] = {
+        "metadata": {"name": "agent", "namespace": "default"},
+        "binaryData": {"agent.pyz": base64.b64encode(archive.read_bytes()).decode()},
+    }
+    container = {
+        "name": "agent",
+        "image": "python:3.12-slim",
+        "command": ["python", "/agent/agent.pyz"],
+        "args": ["--serve"],
+        "volumeMounts": [{"name": "code", "mountPath": "/agent"}],
+    }
+    pod = make_pod(
+        "agent",
+        [container],
+        restartPolicy="Never",
+        volumes=[{"name": "code", "configMap": {"name": "agent"}}],
+    )
+    await kubelet.sync_pod(pod)
+    assert (await finished(kubelet, pod))["phase"] == "Succeeded", kubelet.read_log("default", "agent", None)
+    assert kubelet.read_log("default", "agent", None) == b"agent ['--serve']\n"

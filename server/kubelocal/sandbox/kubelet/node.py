@@ -93,6 +93,7 @@ class PodRuntime:
         self.mounts_by_volume: dict[str, pathlib.Path] = {}
         self.stopping = asyncio.Event()
         self.task: asyncio.Task | None = None
+        self.recorded: set[tuple[str, str]] = set()
 
     @property
     def pod_ip(self) -> str:
@@ -345,7 +346,18 @@ class Kubelet:
         for state in [*pod.init_containers.values(), *pod.containers.values()]:
             if state.state == "waiting" and state.last_terminated is None:
                 state.reason, state.message = reason, message
+        self._event(pod, reason="Failed", message=f"Error: {message}", event_type="Warning", once=True)
         self._notify(pod)
+
+    def _event(
+        self, pod: PodRuntime, *, reason: str, message: str, event_type: str = "Normal", once: bool = False
+    ) -> None:
+        """Record an Event as a kubelet would; `once`: not again for the same reason and message."""
+        if once:
+            if (reason, message) in pod.recorded:
+                return
+            pod.recorded.add((reason, message))
+        resolving.record_event(self.resolver, pod.pod, reason=reason, message=message, event_type=event_type)
 
     async def _run_init(self, pod: PodRuntime, container: dict) -> bool:
         """Run one init container to success (retrying unless restartPolicy is Never)."""
@@ -394,6 +406,13 @@ class Kubelet:
             state.message = (
                 f"back-off {backoff:g}s restarting failed container={state.name} "
                 f"pod={pod.name}_{pod.namespace}({pod.uid})"
+            )
+            self._event(
+                pod,
+                reason="BackOff",
+                message=f"Back-off restarting failed container {state.name} "
+                f"in pod {pod.name}_{pod.namespace}",
+                event_type="Warning",
             )
             self._notify(pod)
             await _wait(pod.stopping, backoff)
@@ -475,6 +494,7 @@ class Kubelet:
             mounts = volumes.container_mounts(container, pod.plans)
         except errors.ContainerConfigError as error:
             state.state, state.reason, state.message = "waiting", "CreateContainerConfigError", str(error)
+            self._event(pod, reason="Failed", message=f"Error: {error}", event_type="Warning", once=True)
             self._notify(pod)
             return None
         is_stand_in = program is None
@@ -545,6 +565,7 @@ class Kubelet:
         state.state, state.reason, state.message, state.started_at = "running", "", "", started
         state.started = not (probes_enabled and container.get("startupProbe"))
         state.ready = state.started and not (probes_enabled and container.get("readinessProbe"))
+        self._event(pod, reason="Started", message=f"Started container {name}")
         self._notify(pod)
         probe_task = None
         if probes_enabled and any(
@@ -650,7 +671,10 @@ class Kubelet:
 
     async def _kill(self, pod: PodRuntime, *, grace_seconds: float) -> None:
         pod.stopping.set()
-        processes = [p for p in pod.processes.values() if p.returncode is None]
+        running = {name: p for name, p in pod.processes.items() if p.returncode is None}
+        for name in running:
+            self._event(pod, reason="Killing", message=f"Stopping container {name}")
+        processes = list(running.values())
         await asyncio.gather(*(runtime.terminate(p, grace_seconds=grace_seconds) for p in processes))
         if pod.task is not None:
             pod.task.cancel()
