@@ -2,9 +2,9 @@
 paths that do not exist on the workstation, read-only projections, a shared emptyDir, hostname),
 the workstation's files untouched afterwards, init containers, restartPolicy Never / OnFailure /
 Always with back-off and previous logs, config errors until the ConfigMap appears, probes making
-a pod ready and restarting it, stand-ins answering on declared and targeted ports, logs (tail,
-previous, follow), termination grace periods, and a zipapp from a ConfigMap run on a stock
-Python image (how kubelocal's agent runs)."""
+a pod ready and restarting it, exec inside a container, stand-ins answering on declared and
+targeted ports, logs (tail, previous, follow), termination grace periods, and a zipapp from a
+ConfigMap run on a stock Python image (how kubelocal's agent runs)."""
 
 from __future__ import annotations
 
@@ -212,6 +212,9 @@ async def test_probes_make_ready_and_liveness_restarts(kubelet):
     assert not condition(kubelet.pod_status(pod), "Ready")
     await wait_for(lambda: condition(kubelet.pod_status(pod), "Ready"), what="ready")
     assert not os.path.exists("/ready")
+    shell = await kubelet.exec_in_container("default", "slow", None, ["sh", "-c", "ls /ready && hostname"])
+    out, _ = await shell.communicate()
+    assert (shell.returncode, out) == (0, b"/ready\nslow\n")
     dead = python_container(
         "print('started', flush=True); import time; time.sleep(60)",
         livenessProbe={"tcpSocket": {"port": 9}, "periodSeconds": 0.2, "failureThreshold": 2},

@@ -1,7 +1,8 @@
 """The pod network, end to end with real namespaces: pod-to-pod TCP, pod-to-service by every DNS
 name through the service proxy (round robin, reset without endpoints), pods reaching a
 workstation-loopback endpoint (how they reach the API server), the workstation NOT reaching pod
-IPs or ClusterIPs, open_pod_port to a pod's own localhost, and stop() leaving nothing behind."""
+IPs or ClusterIPs, open_pod_port to a pod's own localhost, stop() leaving nothing behind, and the
+clean-up of what a crashed sandbox left (processes inside its namespaces included)."""
 
 from __future__ import annotations
 
@@ -198,3 +199,24 @@ async def test_stop_leaves_no_namespace_process_or_file(tmp_path, resolver, clus
     for pid in pids:
         assert not os.path.exists(f"/proc/{pid}")
     assert list((tmp_path / "state").iterdir()) == []
+
+
+async def test_remove_leftovers_kills_what_a_crashed_sandbox_left(cluster_id):
+    name = addressing.pod_namespace(cluster_id, 2)
+    await network.run_ip(["netns", "add", name])
+    orphan = None
+    try:
+        orphan = subprocess.Popen(["ip", "netns", "exec", name, "sleep", "60"])
+
+        def inside() -> bytes:
+            return subprocess.run(["ip", "netns", "pids", name], capture_output=True).stdout.strip()
+
+        await wait_for(inside, what="orphan inside")
+        assert await network.remove_leftovers(cluster_id) == [name]
+        assert orphan.wait(timeout=5) == -9
+        assert network.leftover_namespaces(cluster_id) == []
+    finally:
+        if orphan is not None and orphan.poll() is None:
+            orphan.kill()
+            orphan.wait()
+        await network.remove_leftovers(cluster_id)

@@ -147,7 +147,12 @@ class Kubelet:
     async def stop(self) -> None:
         """Kill every pod process, remove every namespace, veth, /etc/netns dir and file made."""
         pods = list(self._pods.values())
-        await asyncio.gather(*(self._kill(p, grace_seconds=1.0) for p in pods), return_exceptions=True)
+        results = await asyncio.gather(
+            *(self._kill(p, grace_seconds=1.0) for p in pods), return_exceptions=True
+        )
+        for pod, result in zip(pods, results, strict=True):
+            if isinstance(result, BaseException):  # the network teardown below still removes it
+                LOGGER.warning("stopping pod %s/%s failed: %s", pod.namespace, pod.name, result)
         self._pods.clear()
         if self._proxy is not None:
             await self._proxy.close()
@@ -714,6 +719,27 @@ class Kubelet:
                 f"nothing accepts connections on port {port} of pod {namespace}/{name} ({error}); "
                 "check the port and that the container listens on it"
             ) from error
+
+    async def exec_in_container(
+        self, namespace: str, name: str, container: str | None, command: list[str], *, stdin: bool = False
+    ) -> asyncio.subprocess.Process:
+        """Start `command` inside a running container (its root, cwd, hostname, network and env),
+        as `kubectl exec` does; stdout and stderr are pipes, stdin too when asked."""
+        pod = self._pod(namespace, name)
+        chosen = self._container_name(pod, container)
+        process = pod.processes.get(chosen)
+        if process is None or process.returncode is not None:
+            raise errors.ContainerNotFound(
+                f"container {chosen} is not running in pod {namespace}/{name}; wait until it runs"
+            )
+        return await asyncio.create_subprocess_exec(
+            "nsenter", "-t", str(process.pid), "-m", "-u", "-n", "-r", "-w", "--", *command,
+            env=pod.envs.get(chosen, {}),
+            stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
+        )  # fmt: skip
 
     def _container_name(self, pod: PodRuntime, container: str | None) -> str:
         names = [*pod.containers, *pod.init_containers]
