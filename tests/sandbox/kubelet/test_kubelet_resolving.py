@@ -49,3 +49,11 @@ def test_events_are_stored_against_the_pod():
     assert [(e["reason"], e["involvedObject"]["name"], e["type"]) for e in events] == [
         ("StandIn", "web", "Normal")
     ]
+
+
+def test_wiring_written_for_the_first_version_still_constructs_it():
+    from kubelocal.sandbox import errors
+
+    objects = store.Store()
+    resolver = resolving.StoreResolver(store=objects, kinds=kinds, not_found=errors.NotFound, cluster_id="c1")
+    assert resolver.get_secret("default", "absent") is None

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from kubelocal.sandbox import errors as api_errors
-from kubelocal.sandbox import kinds
+from kubelocal.sandbox import kinds as api_kinds
 from kubelocal.sandbox import store as store_module
 
 LOGGER = logging.getLogger(__name__)
@@ -104,7 +104,12 @@ class StoreResolver:
         cluster_id: str,
         ca_certificate: str = "",
         token_factory: Callable[..., str] | None = None,
+        kinds: object = None,
+        not_found: object = None,
     ) -> None:
+        # `kinds` and `not_found` were parameters of the first version (before the store existed);
+        # still accepted so wiring written against it keeps working, and unused.
+        del kinds, not_found
         self._store = store
         self._cluster_id = cluster_id
         self._ca_certificate = ca_certificate
@@ -112,7 +117,7 @@ class StoreResolver:
 
     def get_config_map(self, namespace: str, name: str) -> dict | None:
         try:
-            return self._store.get(kinds.CONFIG_MAPS, namespace, name)
+            return self._store.get(api_kinds.CONFIG_MAPS, namespace, name)
         except api_errors.NotFound:
             if name == ROOT_CA_CONFIG_MAP and self._ca_certificate:
                 return {
@@ -123,7 +128,7 @@ class StoreResolver:
 
     def get_secret(self, namespace: str, name: str) -> dict | None:
         try:
-            return self._store.get(kinds.SECRETS, namespace, name)
+            return self._store.get(api_kinds.SECRETS, namespace, name)
         except api_errors.NotFound:
             return None
 
@@ -147,7 +152,7 @@ class StoreResolver:
         )
 
     def list_services(self, namespace: str) -> list[dict]:
-        items, _ = self._store.list(kinds.SERVICES, namespace)
+        items, _ = self._store.list(api_kinds.SERVICES, namespace)
         return items
 
     def record_event(self, pod: dict, *, reason: str, message: str, event_type: str = "Normal") -> None:
@@ -171,4 +176,4 @@ class StoreResolver:
             "reportingComponent": "kubelet",
             "count": 1,
         }
-        self._store.create(kinds.EVENTS, event, namespace=namespace)
+        self._store.create(api_kinds.EVENTS, event, namespace=namespace)
