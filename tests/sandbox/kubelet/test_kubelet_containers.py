@@ -2,9 +2,9 @@
 paths that do not exist on the workstation, read-only projections, a shared emptyDir, hostname),
 the workstation's files untouched afterwards, init containers, restartPolicy Never / OnFailure /
 Always with back-off and previous logs, config errors until the ConfigMap appears, probes making
-a pod ready and restarting it, exec inside a container, stand-ins answering on declared and
-targeted ports, logs (tail, previous, follow), termination grace periods, and a zipapp from a
-ConfigMap run on a stock Python image (how kubelocal's agent runs)."""
+a pod ready and restarting it, exec inside a container, sidecar init containers, stand-ins
+answering on declared and targeted ports, logs (tail, previous, follow), termination grace
+periods, and a zipapp from a ConfigMap run on a stock Python image (how kubelocal's agent runs)."""
 
 from __future__ import annotations
 
@@ -344,3 +344,38 @@ async def test_a_zipapp_from_a_config_map_runs_on_a_stock_python_image(kubelet, 
     await kubelet.sync_pod(pod)
     assert (await finished(kubelet, pod))["phase"] == "Succeeded", kubelet.read_log("default", "agent", None)
     assert kubelet.read_log("default", "agent", None) == b"agent ['--serve']\n"
+
+
+CONNECT_9901 = "import socket; socket.create_connection(('127.0.0.1', 9901))"
+
+
+async def test_sidecar_init_containers_keep_running_beside_the_containers(kubelet):
+    sidecar = python_container(
+        "import http.server\n"
+        "class H(http.server.BaseHTTPRequestHandler):\n"
+        "    def do_GET(self):\n"
+        "        self.send_response(200); self.end_headers(); self.wfile.write(b'sidecar')\n"
+        "http.server.HTTPServer(('127.0.0.1', 9901), H).serve_forever()\n",
+        name="proxy",
+        restartPolicy="Always",
+        startupProbe={"exec": {"command": ["python", "-c", CONNECT_9901]}, "periodSeconds": 0.1},
+    )
+    main = python_container(
+        "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:9901').read())"
+    )
+    pod = make_pod("with-sidecar", [main], initContainers=[sidecar], restartPolicy="Never")
+    await kubelet.sync_pod(pod)
+    await wait_for(
+        lambda: kubelet.pod_status(pod)["containerStatuses"][0]["state"].get("terminated"), what="main done"
+    )
+    status = kubelet.pod_status(pod)
+    assert status["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 0
+    assert kubelet.read_log("default", "with-sidecar", "main") == b"b'sidecar'\n"
+    assert status["initContainerStatuses"][0]["started"] is True
+    # Once the containers have ended for good, the sidecar is stopped and the pod completes.
+    await wait_for(
+        lambda: kubelet.pod_status(pod)["initContainerStatuses"][0]["state"].get("terminated"),
+        what="sidecar stop",
+    )
+    assert kubelet.pod_status(pod)["phase"] == "Succeeded"
+    assert kubelet.pod_status(pod)["initContainerStatuses"][0]["restartCount"] == 0

@@ -83,6 +83,7 @@ class PodRuntime:
         self.netns: str | None = None
         self.network_ready = False
         self.initialized = not self.init_containers
+        self.containers_done = False
         self.init_failed = False
         self.message = ""
         self.stand_ins: list[str] = []
@@ -306,7 +307,15 @@ class Kubelet:
             self._notify(pod)
             await self._prepare_volumes(pod)
             spec = pod.pod.get("spec") or {}
+            sidecars = []
             for container in spec.get("initContainers") or []:
+                if container.get("restartPolicy") == "Always":
+                    # A sidecar (native sidecar, Kubernetes >= 1.29): it keeps running beside the
+                    # containers; the next init container starts once it has started.
+                    state = pod.init_containers[container["name"]]
+                    sidecars.append(asyncio.ensure_future(self._supervise(pod, container, state=state)))
+                    await _until(lambda state=state: state.state == "running" and state.started, pod.stopping)
+                    continue
                 if not await self._run_init(pod, container):
                     pod.init_failed = True
                     self._notify(pod)
@@ -314,6 +323,14 @@ class Kubelet:
             pod.initialized = True
             self._notify(pod)
             await asyncio.gather(*(self._supervise(pod, c) for c in spec.get("containers") or []))
+            # Every container ended for good (a Job's pod): sidecars are stopped, as a kubelet does.
+            pod.containers_done = True
+            grace = float(spec.get("terminationGracePeriodSeconds", 30))
+            for container in spec.get("initContainers") or []:
+                process = pod.processes.get(container["name"])
+                if container.get("restartPolicy") == "Always" and process is not None:
+                    await runtime.terminate(process, grace_seconds=grace)
+            await asyncio.gather(*sidecars)
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -388,18 +405,24 @@ class Kubelet:
             state.restart_count += 1
         return False
 
-    async def _supervise(self, pod: PodRuntime, container: dict) -> None:
-        """Run `container`, restarting it per restartPolicy with a short exponential back-off."""
-        state = pod.containers[container["name"]]
+    async def _supervise(
+        self, pod: PodRuntime, container: dict, *, state: statuses.ContainerState | None = None
+    ) -> None:
+        """Run `container`, restarting it per restartPolicy (the container's own, for sidecars)
+        with a short exponential back-off."""
+        state = state or pod.containers[container["name"]]
+        restart_policy = container.get("restartPolicy") or pod.restart_policy
+        is_sidecar = state is not pod.containers.get(container["name"])
         backoff = BACKOFF_INITIAL_SECONDS
         while not pod.stopping.is_set():
             termination = await self._run_once(pod, container, state, probes_enabled=True)
             if termination is None:  # could not start: config error, retried
                 await _wait(pod.stopping, CONFIG_RETRY_SECONDS)
                 continue
-            restart = pod.restart_policy == "Always" or (
-                pod.restart_policy == "OnFailure" and termination.exit_code != 0
+            restart = restart_policy == "Always" or (
+                restart_policy == "OnFailure" and termination.exit_code != 0
             )
+            restart = restart and not (is_sidecar and pod.containers_done)
             if pod.stopping.is_set() or not restart:
                 state.state, state.terminated = "terminated", termination
                 self._notify(pod)
@@ -810,6 +833,12 @@ class Kubelet:
                 return
             else:
                 await asyncio.sleep(0.05)
+
+
+async def _until(condition: Callable[[], bool], stopping: asyncio.Event) -> None:
+    """Wait until `condition()` holds or `stopping` is set (polled: conditions change in callbacks)."""
+    while not condition() and not stopping.is_set():
+        await _wait(stopping, 0.01)
 
 
 async def _wait(event: asyncio.Event, seconds: float) -> None:
