@@ -293,7 +293,10 @@ class Kubelet:
         directory = pod.dns_dir
         directory.mkdir(parents=True, exist_ok=True)
         _write_atomically(directory / "hosts", hostfiles.hosts_file(identity, records))
-        _write_atomically(directory / "resolv.conf", hostfiles.resolv_conf(pod.namespace))
+        _write_atomically(
+            directory / "resolv.conf",
+            hostfiles.resolv_conf(pod.namespace, searches=identity.searches, options=identity.options),
+        )
         _write_atomically(directory / "hostname", identity.hostname + "\n")
 
     # -- one pod -------------------------------------------------------------------------------------
