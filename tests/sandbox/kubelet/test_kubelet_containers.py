@@ -4,7 +4,8 @@ the workstation's files untouched afterwards, init containers, restartPolicy Nev
 Always with back-off and previous logs, config errors until the ConfigMap appears, probes making
 a pod ready and restarting it, exec inside a container, sidecar init containers, stand-ins
 answering on declared and targeted ports, logs (tail, previous, follow), termination grace
-periods, and a zipapp from a ConfigMap run on a stock Python image (how kubelocal's agent runs)."""
+periods with postStart/preStop hooks, and a zipapp from a ConfigMap run on a stock Python image
+(how kubelocal's agent runs)."""
 
 from __future__ import annotations
 
@@ -288,7 +289,7 @@ async def test_logs_tail_and_follow(kubelet):
         kubelet.read_log("default", "talk", None, previous=True)
 
 
-async def test_kill_pod_honours_the_grace_period(kubelet):
+async def test_kill_pod_honours_the_grace_period(kubelet, tmp_path):
     graceful = python_container(
         "import signal, sys, time\n"
         "def bye(*_):\n    print('bye', flush=True); sys.exit(0)\n"
@@ -300,7 +301,15 @@ async def test_kill_pod_honours_the_grace_period(kubelet):
         "print('up', flush=True)\ntime.sleep(60)",
         name="stubborn",
     )
-    pod = make_pod("both", [graceful, stubborn])
+    graceful["lifecycle"] = {
+        "postStart": {"exec": {"command": ["sh", "-c", "echo started > /hooks"]}},
+        "preStop": {"exec": {"command": ["sh", "-c", "echo stopping >> /hooks; cp /hooks /shared/hooks"]}},
+    }
+    graceful["volumeMounts"] = [{"name": "shared", "mountPath": "/shared"}]
+    # A hostPath that exists is the workstation's own directory: the hooks' trace outlives the pod.
+    pod = make_pod(
+        "both", [graceful, stubborn], volumes=[{"name": "shared", "hostPath": {"path": str(tmp_path)}}]
+    )
     await kubelet.sync_pod(pod)
     runtime_pod = kubelet._pods[("default", "both")]
     logs = [runtime_pod.log_path("main", 0), runtime_pod.log_path("stubborn", 0)]
@@ -310,6 +319,7 @@ async def test_kill_pod_honours_the_grace_period(kubelet):
     began = asyncio.get_running_loop().time()
     await kubelet.kill_pod(pod, grace_period_seconds=1)
     elapsed = asyncio.get_running_loop().time() - began
+    assert (tmp_path / "hooks").read_text() == "started\nstopping\n"
     assert processes["main"].returncode == 0
     assert processes["stubborn"].returncode == -9
     assert 0.9 < elapsed < 5

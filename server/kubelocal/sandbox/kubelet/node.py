@@ -590,6 +590,15 @@ class Kubelet:
             self._notify(pod)
             return None
         pod.processes[name] = process
+        post_start = (container.get("lifecycle") or {}).get("postStart")
+        if post_start and not await self._run_hook(pod, container, post_start, process, timeout=None):
+            self._event(
+                pod,
+                reason="FailedPostStartHook",
+                message=f"PostStartHook failed for container {name}; it is killed",
+                event_type="Warning",
+            )
+            await runtime.terminate(process, grace_seconds=float(self._grace(pod)))
         image_kind = "stand-in" if is_stand_in else "program"
         state.image_id = f"kubelocal://{image_kind}/{container.get('image', '')}"
         state.container_id = f"kubelocal://{pod.uid[:8]}-{name}-{run}-{process.pid}"
@@ -705,8 +714,12 @@ class Kubelet:
         running = {name: p for name, p in pod.processes.items() if p.returncode is None}
         for name in running:
             self._event(pod, reason="Killing", message=f"Stopping container {name}")
-        processes = list(running.values())
-        await asyncio.gather(*(runtime.terminate(p, grace_seconds=grace_seconds) for p in processes))
+        began = time.monotonic()
+        await asyncio.gather(
+            *(self._pre_stop(pod, name, process, grace_seconds) for name, process in running.items())
+        )
+        remaining = max(0.0, grace_seconds - (time.monotonic() - began))
+        await asyncio.gather(*(runtime.terminate(p, grace_seconds=remaining) for p in running.values()))
         if pod.task is not None:
             pod.task.cancel()
             await asyncio.gather(pod.task, return_exceptions=True)
@@ -718,6 +731,58 @@ class Kubelet:
             pod.network_ready = False
         shutil.rmtree(pod.directory, ignore_errors=True)
         self._notify(pod)
+
+    async def _pre_stop(
+        self, pod: PodRuntime, name: str, process: asyncio.subprocess.Process, grace_seconds: float
+    ) -> None:
+        """Run the container's preStop hook, bounded by the grace period (as a kubelet does)."""
+        spec = pod.pod.get("spec") or {}
+        containers = [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]
+        container = next((c for c in containers if c.get("name") == name), {})
+        hook = (container.get("lifecycle") or {}).get("preStop")
+        if (
+            hook
+            and grace_seconds > 0
+            and not await self._run_hook(pod, container, hook, process, timeout=grace_seconds)
+        ):
+            self._event(
+                pod,
+                reason="FailedPreStopHook",
+                message=f"PreStopHook failed for container {name}",
+                event_type="Warning",
+            )
+
+    async def _run_hook(
+        self,
+        pod: PodRuntime,
+        container: dict,
+        hook: dict,
+        process: asyncio.subprocess.Process,
+        *,
+        timeout: float | None,
+    ) -> bool:
+        """Run a lifecycle handler (exec, httpGet, tcpSocket or sleep); True when it succeeded."""
+        if "sleep" in hook:
+            seconds = float((hook["sleep"] or {}).get("seconds") or 0)
+            await asyncio.sleep(min(seconds, timeout) if timeout is not None else seconds)
+            return True
+        try:
+            check = probes.check(hook, container)
+        except ValueError:
+            return False
+        run = probing.run(
+            check,
+            node_netns=self.network.node_netns,
+            pod_ip=pod.pod_ip,
+            pid=process.pid,
+            env=pod.envs.get(container.get("name", ""), {}),
+            timeout=timeout if timeout is not None else 3600.0,
+        )
+        return await run
+
+    @staticmethod
+    def _grace(pod: PodRuntime) -> int:
+        return int((pod.pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30))
 
     # -- connections and logs ------------------------------------------------------------------------
 
