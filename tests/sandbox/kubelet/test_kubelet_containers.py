@@ -5,7 +5,7 @@ Always with back-off and previous logs, config errors until the ConfigMap appear
 a pod ready and restarting it, exec inside a container, sidecar init containers, stand-ins
 answering on declared and targeted ports, logs (tail, previous, follow), termination grace
 periods with postStart/preStop hooks, and a zipapp from a ConfigMap run on a stock Python image
-(how kubelocal's agent runs)."""
+(how kubelocal's agent runs), and ConfigMap volumes following changes."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import zipapp
 import pytest
 from conftest import condition, make_pod, make_service, needs_root, python_container, wait_for
 
-from kubelocal.sandbox.kubelet import network, node
+from kubelocal.sandbox.kubelet import errors, network, node
 
 pytestmark = [pytest.mark.slow, needs_root]
 
@@ -389,3 +389,26 @@ async def test_sidecar_init_containers_keep_running_beside_the_containers(kubele
     )
     assert kubelet.pod_status(pod)["phase"] == "Succeeded"
     assert kubelet.pod_status(pod)["initContainerStatuses"][0]["restartCount"] == 0
+
+
+async def test_config_map_volumes_follow_changes_while_the_pod_runs(kubelet, resolver):
+    resolver.add_config_map("live", {"color": "red"})
+    watcher = python_container(
+        "import time\nseen = None\nwhile True:\n"
+        "    now = open('/config/color').read()\n"
+        "    if now != seen:\n        print(now, flush=True); seen = now\n"
+        "    time.sleep(0.05)",
+        volumeMounts=[{"name": "config", "mountPath": "/config"}],
+    )
+    pod = make_pod("watcher", [watcher], volumes=[{"name": "config", "configMap": {"name": "live"}}])
+    await kubelet.sync_pod(pod)
+
+    def log() -> bytes:
+        try:
+            return kubelet.read_log("default", "watcher", None)
+        except errors.ContainerNotFound:  # not started yet
+            return b""
+
+    await wait_for(lambda: log() == b"red\n", what="first content")
+    resolver.add_config_map("live", {"color": "blue"})
+    await wait_for(lambda: log() == b"red\nblue\n", what="updated content")

@@ -44,6 +44,7 @@ BACKOFF_INITIAL_SECONDS = 0.25
 BACKOFF_MAX_SECONDS = 4.0
 BACKOFF_RESET_AFTER_SECONDS = 10.0
 CONFIG_RETRY_SECONDS = 1.0
+VOLUME_REFRESH_SECONDS = 1.0
 STOP_GRACE_CAP_SECONDS = 2.0
 STAND_IN_ANNOTATION = "sandbox.kubelocal.dev/stand-in"
 IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -132,6 +133,7 @@ class Kubelet:
         self._services: list[dict] = []
         self._endpoints: list[dict] = []
         self._started = False
+        self._refresher: asyncio.Task | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -143,10 +145,15 @@ class Kubelet:
         self._write_python_wrappers()
         await self.network.start()
         self._proxy = proxying.ServiceProxy(node_netns=self.network.node_netns)
+        self._refresher = asyncio.get_running_loop().create_task(self._refresh_volumes_forever())
         self._started = True
 
     async def stop(self) -> None:
         """Kill every pod process, remove every namespace, veth, /etc/netns dir and file made."""
+        if self._refresher is not None:
+            self._refresher.cancel()
+            await asyncio.gather(self._refresher, return_exceptions=True)
+            self._refresher = None
         pods = list(self._pods.values())
         results = await asyncio.gather(
             *(self._kill(p, grace_seconds=1.0) for p in pods), return_exceptions=True
@@ -363,6 +370,35 @@ class Kubelet:
             pod.mounts_by_volume[plan.name] = projecting.prepare(pod.directory / "volumes" / plan.name, plan)
             if plan.note:
                 resolving.record_event(self.resolver, pod.pod, reason="SandboxVolume", message=plan.note)
+
+    async def _refresh_volumes_forever(self) -> None:
+        """Keep ConfigMap, Secret, downwardAPI and projected volumes of running pods current, as a
+        kubelet's periodic sync does (subPath mounts excepted, as on a real node)."""
+        while True:
+            await asyncio.sleep(VOLUME_REFRESH_SECONDS)
+            for pod in list(self._pods.values()):
+                if not pod.stopping.is_set():
+                    self.refresh_volumes(pod)
+
+    def refresh_volumes(self, pod: PodRuntime) -> None:
+        """Rewrite the pod's file volumes whose content changed (atomically, through `..data`)."""
+        for name, old in list(pod.plans.items()):
+            if old.kind != "files":
+                continue
+            volume = next(
+                (v for v in (pod.pod.get("spec") or {}).get("volumes") or [] if v["name"] == name), None
+            )
+            if volume is None:
+                continue
+            try:
+                new = volumes.plan(
+                    volume, pod=pod.pod, resolver=self.resolver, pod_ip=pod.pod_ip, host_ip=self._host_ip()
+                )
+            except errors.ContainerConfigError:
+                continue  # a source vanished: a kubelet keeps the last content too
+            if new.files != old.files:
+                projecting.write_files(pod.mounts_by_volume[name], new.files)
+                pod.plans[name] = new
 
     def _host_ip(self) -> str:
         return str(addressing.NODE_ADDRESS) if self.network.isolated else "127.0.0.1"
