@@ -252,6 +252,7 @@ class Kubelet:
             start_time=pod.start_time,
             now=time.time(),
             message=pod.message,
+            qos=statuses.qos_class(pod.pod.get("spec") or {}),
         )
         if pod.stand_ins:
             status["message"] = (
