@@ -834,14 +834,18 @@ class Kubelet:
     async def open_pod_port(
         self, namespace: str, name: str, port: int
     ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        """A TCP connection to the pod's own 127.0.0.1:port, made from inside its network namespace."""
+        """A TCP connection to the pod's own localhost:port (127.0.0.1, else ::1, as a kubelet's
+        port-forward tries both), made from inside its network namespace."""
         pod = self._pod(namespace, name)
         if not pod.network_ready:
             raise errors.PortUnreachable(
                 f"pod {namespace}/{name} has no network yet; wait until it is Running"
             )
         try:
-            return await network.connect_in(pod.netns, "127.0.0.1", port, timeout=3.0)
+            try:
+                return await network.connect_in(pod.netns, "127.0.0.1", port, timeout=3.0)
+            except ConnectionRefusedError:
+                return await network.connect_in(pod.netns, "::1", port, timeout=3.0)
         except (OSError, TimeoutError) as error:
             raise errors.PortUnreachable(
                 f"nothing accepts connections on port {port} of pod {namespace}/{name} ({error}); "
