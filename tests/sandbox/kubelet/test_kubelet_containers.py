@@ -324,7 +324,15 @@ async def test_kill_pod_honours_the_grace_period(kubelet, tmp_path):
     assert processes["stubborn"].returncode == -9
     assert 0.9 < elapsed < 5
     assert not log_path.exists()
-    assert kubelet.pod_status(pod)["phase"] == "Pending"
+    final = kubelet.pod_status(pod)  # what a kubelet reports last for a deleted pod
+    assert final["phase"] == "Failed"
+    assert {c["name"]: c["state"]["terminated"]["exitCode"] for c in final["containerStatuses"]} == {
+        "main": 0,
+        "stubborn": 137,
+    }
+    assert not any(c["ready"] for c in final["containerStatuses"])
+    assert final["podIP"]
+    assert kubelet.pod_status(make_pod("both", []))["phase"] == "Pending"  # another pod of that name
 
 
 async def test_a_zipapp_from_a_config_map_runs_on_a_stock_python_image(kubelet, resolver, tmp_path):

@@ -44,6 +44,7 @@ BACKOFF_INITIAL_SECONDS = 0.25
 BACKOFF_MAX_SECONDS = 4.0
 BACKOFF_RESET_AFTER_SECONDS = 10.0
 CONFIG_RETRY_SECONDS = 1.0
+ENDED_PODS_KEPT = 256
 VOLUME_REFRESH_SECONDS = 1.0
 STOP_GRACE_CAP_SECONDS = 2.0
 STAND_IN_ANNOTATION = "sandbox.kubelocal.dev/stand-in"
@@ -81,6 +82,7 @@ class PodRuntime:
         self.conditions = statuses.Conditions()
         self.start_time = time.time()
         self.slot: addressing.PodSlot | None = None
+        self.last_ip = ""
         self.netns: str | None = None
         self.network_ready = False
         self.initialized = not self.init_containers
@@ -99,7 +101,10 @@ class PodRuntime:
 
     @property
     def pod_ip(self) -> str:
-        return str(self.slot.address) if self.slot else ""
+        """The pod's address; kept after the pod's network is gone, as its status keeps it."""
+        if self.slot is not None:
+            self.last_ip = str(self.slot.address)
+        return self.last_ip
 
     @property
     def dns_dir(self) -> pathlib.Path:
@@ -129,6 +134,8 @@ class Kubelet:
         self.network = network.Network(cluster_id)
         self._proxy: proxying.ServiceProxy | None = None
         self._pods: dict[tuple[str, str], PodRuntime] = {}
+        # Pods killed recently, for their final status (a deleted pod's last status write).
+        self._ended: dict[tuple[str, str], PodRuntime] = {}
         self._callbacks: list[Callable[[str, str], None]] = []
         self._services: list[dict] = []
         self._endpoints: list[dict] = []
@@ -212,6 +219,7 @@ class Kubelet:
         if pod["metadata"].get("deletionTimestamp"):
             return
         runtime_pod = PodRuntime(self, pod)
+        self._ended.pop(key, None)
         self._pods[key] = runtime_pod
         runtime_pod.task = asyncio.get_running_loop().create_task(self._run_pod(runtime_pod))
 
@@ -227,17 +235,24 @@ class Kubelet:
         await self._kill(runtime_pod, grace_seconds=float(grace_period_seconds))
         if self._pods.get(_key(pod)) is runtime_pod:
             del self._pods[_key(pod)]
+            self._ended[_key(pod)] = runtime_pod
+            while len(self._ended) > ENDED_PODS_KEPT:
+                self._ended.pop(next(iter(self._ended)))
 
     def pod_status(self, pod: dict) -> dict:
-        runtime_pod = self._pods.get(_key(pod))
+        """The pod's status; for a pod killed by kill_pod, its final one (containers terminated,
+        phase Succeeded or Failed, as a kubelet reports a deleted pod); Pending for unknown pods."""
+        key = _key(pod)
         uid = pod["metadata"].get("uid")
-        if runtime_pod is None or (uid and uid != runtime_pod.uid):
-            return {
-                "phase": "Pending",
-                "conditions": [{"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                                "lastTransitionTime": statuses.timestamp(time.time())}],
-            }  # fmt: skip
-        return self._status(runtime_pod)
+        for runtime_pod in (self._pods.get(key), self._ended.get(key)):
+            if runtime_pod is not None and (not uid or uid == runtime_pod.uid):
+                return self._status(runtime_pod)
+        return {
+            "phase": "Pending",
+            "conditions": [{"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                            "lastTransitionTime": pod["metadata"].get("creationTimestamp")
+                            or statuses.timestamp(time.time())}],
+        }  # fmt: skip
 
     def _status(self, pod: PodRuntime) -> dict:
         status = statuses.pod_status(
@@ -248,7 +263,7 @@ class Kubelet:
             init_failed=pod.init_failed,
             network_ready=pod.network_ready,
             pod_ip=pod.pod_ip,
-            host_ip=str(addressing.NODE_ADDRESS) if self.network.isolated else "127.0.0.1",
+            host_ip=self._host_ip(),
             start_time=pod.start_time,
             now=time.time(),
             message=pod.message,
@@ -758,10 +773,24 @@ class Kubelet:
         remaining = max(0.0, grace_seconds - (time.monotonic() - began))
         await asyncio.gather(*(runtime.terminate(p, grace_seconds=remaining) for p in running.values()))
         if pod.task is not None:
+            # Let the supervisors record how their containers ended, then stop whatever remains.
+            await asyncio.wait([pod.task], timeout=0.5)
             pod.task.cancel()
             await asyncio.gather(pod.task, return_exceptions=True)
-        for state in pod.containers.values():
+        now = time.time()
+        for name, state in [*pod.init_containers.items(), *pod.containers.items()]:
             state.ready = False
+            process = pod.processes.get(name)
+            if state.state == "running" and process is not None and process.returncode is not None:
+                code = runtime.exit_code(process.returncode)
+                state.state = "terminated"
+                state.terminated = statuses.Termination(
+                    exit_code=code,
+                    reason="Completed" if code == 0 else "Error",
+                    started_at=state.started_at,
+                    finished_at=now,
+                    container_id=state.container_id,
+                )
         if pod.slot is not None:
             await self.network.remove_pod(pod.slot, pod.netns)
             pod.slot = None
