@@ -303,8 +303,10 @@ async def test_kill_pod_honours_the_grace_period(kubelet, tmp_path):
         name="stubborn",
     )
     graceful["lifecycle"] = {
-        "postStart": {"exec": {"command": ["sh", "-c", "echo started > /hooks"]}},
-        "preStop": {"exec": {"command": ["sh", "-c", "echo stopping >> /hooks; cp /hooks /shared/hooks"]}},
+        "postStart": {"exec": {"command": ["sh", "-c", "echo started > /tmp/hooks"]}},
+        "preStop": {
+            "exec": {"command": ["sh", "-c", "echo stopping >> /tmp/hooks; cp /tmp/hooks /shared/hooks"]}
+        },
     }
     graceful["volumeMounts"] = [{"name": "shared", "mountPath": "/shared"}]
     # A hostPath that exists is the workstation's own directory: the hooks' trace outlives the pod.
