@@ -14,7 +14,9 @@ container's root on a tmpfs at `rootfs`:
   writes never reach the real files and vanish when the container ends (a restarted container
   starts clean, as on a real node);
 - `/dev`, `/proc` and `/sys` are bound live; the kubelet's state directory (the pod's working
-  directory, volumes) and hostPath volumes are bound live and writable on top;
+  directory, volumes) and hostPath volumes are bound live and writable on top. Overlays show no
+  submounts, so containers hold no copies of other pods' network namespaces (/run/netns), which
+  would keep those alive after deletion;
 - wherever a mount path lies under a live-bound directory and does not exist, that directory is
   "shadowed" by a tmpfs holding bind mounts of its real entries plus the new directory.
 Volumes are then bind-mounted on their paths (read-only where the volume is), `/etc/hosts`,
@@ -42,7 +44,6 @@ MS_REMOUNT = 32
 MS_BIND = 4096
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
-MNT_DETACH = 2
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
 PR_SET_PDEATHSIG = 1
@@ -222,11 +223,6 @@ def build(spec: dict) -> None:
     root.layer()
     for writable in spec.get("writable_roots", []):  # the kubelet's state: live, not layered
         root.bind(writable, writable, read_only=False)
-    # Other pods' network namespaces are mounted under /run/netns; a container keeping copies of
-    # those mounts would keep every pod's namespace alive after it is deleted.
-    for netns_dir in ("/run/netns",):
-        while _libc.umount2(f"{rootfs}{netns_dir}".encode(), MNT_DETACH) == 0:
-            pass
     if spec.get("dns_dir"):  # before the volumes: a volume under /etc must find /etc shadowed already
         root.use_dns(spec["dns_dir"])
     for volume_mount in spec.get("mounts", []):
