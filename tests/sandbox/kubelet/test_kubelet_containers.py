@@ -6,7 +6,7 @@ a pod ready and restarting it, exec inside a container, sidecar init containers,
 answering on declared and targeted ports, logs (tail, previous, follow), termination grace
 periods with postStart/preStop hooks, and a zipapp from a ConfigMap run on a stock Python image
 (how kubelocal's agent runs), ConfigMap volumes following changes, and a container's (and its
-hooks') writes staying inside the container."""
+hooks') writes staying inside the container, and pods killed while starting leaving no process."""
 
 from __future__ import annotations
 
@@ -444,3 +444,27 @@ async def test_container_writes_and_hooks_never_reach_the_workstations_files(kub
     assert kubelet.read_log("default", "writer", None) == b"hooked written\n"
     for path in (f"/tmp/{marker}", f"/usr/{marker}", f"/etc/{marker}", f"/{marker}"):
         assert not os.path.exists(path), path
+
+
+def processes_with(marker: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    if marker.encode() in cmdline.read():
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.01, 0.03, 0.08])
+async def test_a_pod_killed_while_starting_leaves_no_process(kubelet, delay):
+    marker = f"kubelocal-starting-{os.getpid()}-{delay}"
+    pod = make_pod("brief", [python_container(f"import time; time.sleep(60)  # {marker}")])
+    await kubelet.sync_pod(pod)
+    await asyncio.sleep(delay)
+    await kubelet.kill_pod(pod, grace_period_seconds=0)
+    await asyncio.sleep(0.1)
+    assert processes_with(marker) == []

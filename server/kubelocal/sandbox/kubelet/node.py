@@ -645,6 +645,8 @@ class Kubelet:
             return None
         pod.processes[name] = process
         pod.process_runs[name] = run
+        if pod.stopping.is_set():  # killed while starting: _kill did not see this process
+            await runtime.terminate(process, grace_seconds=0)
         post_start = (container.get("lifecycle") or {}).get("postStart")
         if post_start and not await self._run_hook(pod, container, post_start, process, timeout=None):
             self._event(
@@ -669,6 +671,9 @@ class Kubelet:
             probe_task = asyncio.get_running_loop().create_task(self._probe(pod, container, state, process))
         try:
             returncode = await process.wait()
+        except asyncio.CancelledError:
+            await asyncio.shield(runtime.terminate(process, grace_seconds=0))  # never orphan it
+            raise
         finally:
             if probe_task is not None:
                 probe_task.cancel()

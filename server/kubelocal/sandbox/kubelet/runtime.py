@@ -53,7 +53,14 @@ async def start(
             )
     finally:
         os.close(write_fd)
-    await _until_eof(read_fd)
+    try:
+        await _until_eof(read_fd)
+    except BaseException:
+        # Cancelled (the pod is being killed) or the launcher hung: never leave the process behind.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        await process.wait()
+        raise
     return process
 
 
