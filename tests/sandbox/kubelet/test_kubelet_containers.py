@@ -170,7 +170,11 @@ async def test_missing_config_map_waits_then_starts_when_it_appears(kubelet, res
 
 
 async def test_restart_policies(kubelet):
-    never = make_pod("never", [python_container("raise SystemExit(3)")], restartPolicy="Never")
+    never = make_pod(
+        "never",
+        [python_container("open('/dev/termination-log', 'w').write('out of cheese'); raise SystemExit(3)")],
+        restartPolicy="Never",
+    )
     flaky = (
         "import os; p='/shared/ran'; first=not os.path.exists(p); open(p,'w').close(); print('run')\n"
         "raise SystemExit(1 if first else 0)"
@@ -187,7 +191,12 @@ async def test_restart_policies(kubelet):
     status = await finished(kubelet, never)
     assert status["phase"] == "Failed"
     terminated = status["containerStatuses"][0]["state"]["terminated"]
-    assert (terminated["exitCode"], terminated["reason"]) == (3, "Error")
+    assert (terminated["exitCode"], terminated["reason"], terminated["message"]) == (
+        3,
+        "Error",
+        "out of cheese",
+    )
+    assert not os.path.exists("/dev/termination-log")
     assert status["containerStatuses"][0]["restartCount"] == 0
     status = await finished(kubelet, on_failure)
     assert status["phase"] == "Succeeded"

@@ -13,7 +13,8 @@ container's root on a tmpfs at `rootfs`:
   Python, the repository) and may write anywhere, like a container's writable layer, but its
   writes never reach the real files and vanish when the container ends (a restarted container
   starts clean, as on a real node);
-- `/dev`, `/proc` and `/sys` are bound live; the kubelet's state directory (the pod's working
+- `/proc` and `/sys` are bound live, `/dev/pts` too (over `/dev`'s overlay), `/dev/shm` is a
+  tmpfs of the container's own; the kubelet's state directory (the pod's working
   directory, volumes) and hostPath volumes are bound live and writable on top. Overlays show no
   submounts, so containers hold no copies of other pods' network namespaces (/run/netns), which
   would keep those alive after deletion;
@@ -50,7 +51,7 @@ PR_SET_PDEATHSIG = 1
 START_ERROR_EXIT_CODE = 128
 DNS_FILES = ("hosts", "resolv.conf", "hostname")
 DNS_MOUNT = "/.kubelocal/dns"
-LIVE_DIRECTORIES = ("dev", "proc", "sys")
+LIVE_DIRECTORIES = ("proc", "sys")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
@@ -221,6 +222,11 @@ def build(spec: dict) -> None:
     mount("tmpfs", rootfs, "tmpfs", 0, "mode=755")
     root = Root(rootfs, spec.get("writable_roots", []))
     root.layer()
+    # /dev is an overlay too (writes such as /dev/termination-log stay in the container); its
+    # terminals are the real ones, its shared memory is the container's own.
+    if os.path.isdir("/dev/pts"):
+        mount("/dev/pts", f"{rootfs}/dev/pts", None, MS_BIND | MS_REC)
+    mount("tmpfs", root.ensure("/dev/shm", directory=True), "tmpfs", 0, "mode=1777")
     for writable in spec.get("writable_roots", []):  # the kubelet's state: live, not layered
         root.bind(writable, writable, read_only=False)
     if spec.get("dns_dir"):  # before the volumes: a volume under /etc must find /etc shadowed already

@@ -608,6 +608,11 @@ class Kubelet:
         pod.log_runs[name] = run
         rootfs = pod.directory / "rootfs" / name
         rootfs.mkdir(parents=True, exist_ok=True)
+        # The container writes why it ended to terminationMessagePath; it lands in a file of ours.
+        message_path = container.get("terminationMessagePath") or "/dev/termination-log"
+        message_file = pod.directory / "termination" / f"{name}-{run}"
+        message_file.parent.mkdir(exist_ok=True)
+        message_file.write_bytes(b"")
         cwd = pod.directory / "cwd"
         cwd.mkdir(exist_ok=True)
         launcher_spec = {
@@ -623,7 +628,8 @@ class Kubelet:
                     "readOnly": m.read_only,
                 }
                 for m in mounts
-            ],
+            ]
+            + [{"source": str(message_file), "target": message_path, "readOnly": False}],
             "dns_dir": str(pod.dns_dir),
             "working_dir": program.working_dir or str(cwd),
             "unisolated_dir": program.working_dir or str(cwd),
@@ -686,6 +692,11 @@ class Kubelet:
             started_at=started,
             finished_at=time.time(),
             container_id=state.container_id,
+            message=_termination_message(
+                message_file,
+                log=pod.log_path(name, run),
+                from_logs=code != 0 and container.get("terminationMessagePolicy") == "FallbackToLogsOnError",
+            ),
         )
 
     # -- probes --------------------------------------------------------------------------------------
@@ -983,6 +994,21 @@ class Kubelet:
                 return
             else:
                 await asyncio.sleep(0.05)
+
+
+def _termination_message(message_file: pathlib.Path, *, log: pathlib.Path, from_logs: bool) -> str:
+    """What the container wrote to its termination message file (at most 4096 bytes, as a
+    kubelet reads it); with FallbackToLogsOnError and nothing written, the end of its log."""
+    try:
+        message = message_file.read_bytes()[:4096]
+    except OSError:
+        message = b""
+    if not message and from_logs:
+        try:
+            message = runtime.tail(log.read_bytes(), 80)[-2048:]
+        except OSError:
+            message = b""
+    return message.decode(errors="replace")
 
 
 async def _until(condition: Callable[[], bool], stopping: asyncio.Event) -> None:
