@@ -229,7 +229,7 @@ def build(spec: dict) -> None:
     mount("tmpfs", root.ensure("/dev/shm", directory=True), "tmpfs", 0, "mode=1777")
     for writable in spec.get("writable_roots", []):  # the kubelet's state: live, not layered
         root.bind(writable, writable, read_only=False)
-    if spec.get("dns_dir"):  # before the volumes: a volume under /etc must find /etc shadowed already
+    if spec.get("dns_dir"):  # before the volumes: a volume under /etc then sits on the final /etc
         root.use_dns(spec["dns_dir"])
     for volume_mount in spec.get("mounts", []):
         root.bind(
