@@ -6,7 +6,8 @@ a pod ready and restarting it, exec inside a container, sidecar init containers,
 answering on declared and targeted ports, logs (tail, previous, follow), termination grace
 periods with postStart/preStop hooks, and a zipapp from a ConfigMap run on a stock Python image
 (how kubelocal's agent runs), ConfigMap volumes following changes, and a container's (and its
-hooks') writes staying inside the container, and pods killed while starting leaving no process."""
+hooks') writes staying inside the container, files on nested mounts staying visible, and pods
+killed while starting leaving no process."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import base64
 import json
 import os
 import pathlib
+import subprocess
 import zipapp
 
 import pytest
@@ -477,3 +479,25 @@ async def test_a_pod_killed_while_starting_leaves_no_process(kubelet, delay):
     await kubelet.kill_pod(pod, grace_period_seconds=0)
     await asyncio.sleep(0.1)
     assert processes_with(marker) == []
+
+
+async def test_files_on_nested_mounts_of_the_workstation_stay_visible(kubelet, tmp_path):
+    # A repository or virtualenv on a filesystem mounted below / (here a tmpfs under /tmp) must
+    # still be there for the container, although /tmp is an overlay in the container.
+    nested = tmp_path / "nested-mount"
+    nested.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "kubelocal-test", str(nested)], check=True)
+    try:
+        (nested / "app.py").write_text("print('from the nested mount')")
+        pod = make_pod(
+            "nested",
+            [python_container("", command=["python", str(nested / "app.py")])],
+            restartPolicy="Never",
+        )
+        await kubelet.sync_pod(pod)
+        assert (await finished(kubelet, pod))["phase"] == "Succeeded", kubelet.read_log(
+            "default", "nested", None
+        )
+        assert kubelet.read_log("default", "nested", None) == b"from the nested mount\n"
+    finally:
+        subprocess.run(["umount", str(nested)], check=True)
