@@ -295,7 +295,7 @@ class Kubelet:
         table = services.proxy_table(self._services, self._endpoints)
         await self.network.set_service_addresses({ip for ip, _ in table})
         if self._proxy is not None:
-            await self._proxy.program(table)
+            await self._proxy.program(table, sticky=services.sticky_frontends(self._services))
         for pod in list(self._pods.values()):
             if pod.network_ready:
                 self._write_dns(pod)
