@@ -583,6 +583,25 @@ class Kubelet:
             self._notify(pod)
             return None
         is_stand_in = program is None
+        run_to_completion = (
+            state is pod.init_containers.get(name) and container.get("restartPolicy") != "Always"
+        )
+        if program is None and run_to_completion:
+            # An init container of an image without a program (busybox waiting for a service, a
+            # migration tool...) cannot do its work here; it completes at once so the pod starts.
+            if name not in pod.stand_ins:
+                pod.stand_ins.append(name)
+                self._event(
+                    pod,
+                    reason="StandIn",
+                    message=f"Init container {name}: the sandbox has no program for image "
+                    f"{container.get('image')}; it is reported completed without running",
+                )
+            now = time.time()
+            state.image_id = f"kubelocal://stand-in/{container.get('image', '')}"
+            return statuses.Termination(
+                exit_code=0, reason="Completed", started_at=now, finished_at=now, container_id=""
+            )
         if program is None:
             program = self._stand_in_program(pod, container)
             if name not in pod.stand_ins:
