@@ -69,6 +69,7 @@ def test_any_unicode_text(text):
 @PROPERTY_SETTINGS
 @hypothesis.given(yamlish)
 @hypothesis.example("!!int ")  # found by hypothesis: PyYAML's int constructor fails on empty text
+@hypothesis.example("\ufeff\ufeffversion: 0.1\n\r\nversion: 0.1\n")  # found by hypothesis: two BOMs
 def test_yaml_like_fragments(text):
     assert_sound(text, checking.check(text))
 

@@ -4,9 +4,10 @@ Lines end at `\\r\\n`, `\\r` or `\\n`, as editors and the Language Server Protoc
 (and libyaml's marks) also break lines at NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR; that is why
 marks are converted through their code-point `index`, never through their `line` and `column`.
 
-A byte-order mark at the very start is not part of the YAML stream (libyaml skips it and its marks
-start after it): `LineIndex.text` is the text without it, offsets count from there, and positions
-on the first line are one column further, so they still point into the original document.
+Byte-order marks at the very start are not part of the YAML stream (libyaml skips one and its marks
+start after it; a second one would shift every mark by one): `LineIndex.text` is the text without
+them, offsets count from there, and positions on the first line are shifted by their number, so
+they still point into the original document.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class LineIndex:
     """
 
     def __init__(self, text: str) -> None:
-        self.first_line_shift = 1 if text.startswith(BYTE_ORDER_MARK) else 0
+        self.first_line_shift = len(text) - len(text.lstrip(BYTE_ORDER_MARK))
         text = text[self.first_line_shift :]
         self.text = text
         self.length = len(text)
