@@ -1,0 +1,169 @@
+/**
+ * Starts, restarts and talks to the kubelocal language server: `<interpreter> -m kubelocal.lsp`
+ * over stdio, through vscode-languageclient.
+ */
+import { randomUUID } from 'crypto';
+import * as vscode from 'vscode';
+import {
+    ExecuteCommandRequest,
+    LanguageClient,
+    LanguageClientOptions,
+    ServerOptions,
+    State,
+    TransportKind,
+    WorkDoneProgress,
+    WorkDoneProgressBegin,
+    WorkDoneProgressReport,
+    WorkDoneProgressEnd,
+} from 'vscode-languageclient/node';
+import { CLIENT_ID, CONFIG_FILENAME, ServerInfo } from './constants';
+import { Notifications, ServerCommand, ServerCommandSignatures, SETTINGS_SECTION, Status } from './contract';
+import { errorMessage, traceError, traceInfo } from './logger';
+import { ProgressUpdate, RunOptions, ServerApi } from './serverApi';
+import { chooseInterpreter, interpreterFromPythonExtension, readSettings, serverSettings, Settings } from './settings';
+
+/** The documents the server serves: the config file by name, plus the configured patterns. */
+export function documentSelector(settings: Settings): { scheme: string; language?: string; pattern: string }[] {
+    return [`**/${CONFIG_FILENAME}`, ...settings.configFilePatterns].map((pattern) => ({ scheme: 'file', pattern }));
+}
+
+/** The server's command line: the interpreter's command, `-m <module>`, then the extra arguments. */
+export function serverCommandLine(
+    interpreter: readonly string[],
+    serverInfo: ServerInfo,
+    serverArgs: readonly string[],
+): { command: string; args: string[] } {
+    const [command, ...leading] = interpreter;
+    return { command, args: [...leading, '-m', serverInfo.module, ...serverArgs] };
+}
+
+export class KubelocalServer implements ServerApi, vscode.Disposable {
+    private client: LanguageClient | undefined;
+    private readonly sessionChanged = new vscode.EventEmitter<Status>();
+    readonly onSessionChanged = this.sessionChanged.event;
+    /** Serialises start/stop so a restart during a start does not leave two servers. */
+    private lifecycle: Promise<void> = Promise.resolve();
+
+    constructor(
+        private readonly serverInfo: ServerInfo,
+        private readonly outputChannel: vscode.LogOutputChannel,
+    ) {}
+
+    /** Fires after each successful (re)start, so state can be re-read from the server. */
+    private readonly started = new vscode.EventEmitter<void>();
+    readonly onDidStart = this.started.event;
+
+    restart(): Promise<void> {
+        this.lifecycle = this.lifecycle.then(async () => {
+            await this.stopClient();
+            await this.startClient();
+        });
+        return this.lifecycle;
+    }
+
+    stop(): Promise<void> {
+        this.lifecycle = this.lifecycle.then(() => this.stopClient());
+        return this.lifecycle;
+    }
+
+    dispose(): void {
+        void this.stop();
+        this.sessionChanged.dispose();
+        this.started.dispose();
+    }
+
+    private async startClient(): Promise<void> {
+        const folder = vscode.workspace.workspaceFolders?.[0];
+        const settings = readSettings(folder);
+        const interpreter = await chooseInterpreter(settings.interpreter, () =>
+            interpreterFromPythonExtension(folder?.uri),
+        );
+        const { command, args } = serverCommandLine(interpreter.command, this.serverInfo, settings.serverArgs);
+        traceInfo(`Starting ${this.serverInfo.name} server (interpreter from ${interpreter.source}): ${[command, ...args].join(' ')}`);
+        const serverOptions: ServerOptions = {
+            command,
+            args,
+            transport: TransportKind.stdio,
+            options: { cwd: folder?.uri.fsPath, env: { ...process.env } },
+        };
+        const clientOptions: LanguageClientOptions = {
+            documentSelector: documentSelector(settings),
+            outputChannel: this.outputChannel,
+            traceOutputChannel: this.outputChannel,
+            initializationOptions: serverSettings(settings),
+            synchronize: { configurationSection: SETTINGS_SECTION },
+            // A server that cannot start (no kubelocal in that interpreter) should say so once, not five times.
+            connectionOptions: { maxRestartCount: 2 },
+        };
+        const client = new LanguageClient(CLIENT_ID, this.serverInfo.name, serverOptions, clientOptions);
+        client.onNotification(Notifications.sessionChanged, (status: Status) => this.sessionChanged.fire(status));
+        try {
+            await client.start();
+        } catch (error) {
+            traceError(
+                `The ${this.serverInfo.name} server did not start with '${command}'. Install kubelocal into that ` +
+                    `interpreter (pip install kubelocal) or set kubelocal.interpreter, then run "Kubelocal: Restart Server"`,
+                error,
+            );
+            await client.dispose().catch(() => undefined);
+            return;
+        }
+        this.client = client;
+        this.started.fire();
+    }
+
+    private async stopClient(): Promise<void> {
+        const client = this.client;
+        this.client = undefined;
+        if (client) {
+            try {
+                await client.dispose();
+            } catch (error) {
+                traceError('Stopping the server failed', error);
+            }
+        }
+    }
+
+    async run<C extends ServerCommand>(
+        command: C,
+        args: ServerCommandSignatures[C]['args'],
+        options: RunOptions = {},
+    ): Promise<ServerCommandSignatures[C]['result']> {
+        const client = this.client;
+        if (!client || client.state !== State.Running) {
+            throw new Error(
+                `The ${this.serverInfo.name} server is not running. See the Kubelocal output for why, ` +
+                    'then run "Kubelocal: Restart Server".',
+            );
+        }
+        const workDoneToken = options.onProgress ? randomUUID() : undefined;
+        const progress =
+            workDoneToken && options.onProgress
+                ? client.onProgress(WorkDoneProgress.type, workDoneToken, progressHandler(options.onProgress))
+                : undefined;
+        try {
+            const result: unknown = await client.sendRequest(
+                ExecuteCommandRequest.type,
+                { command, arguments: [args], workDoneToken },
+                options.token,
+            );
+            return result as ServerCommandSignatures[C]['result'];
+        } catch (error) {
+            throw new Error(errorMessage(error));
+        } finally {
+            progress?.dispose();
+        }
+    }
+}
+
+function progressHandler(
+    onProgress: (update: ProgressUpdate) => void,
+): (value: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd) => void {
+    return (value) => {
+        if (value.kind === 'begin') {
+            onProgress({ title: value.title, message: value.message, percentage: value.percentage });
+        } else if (value.kind === 'report') {
+            onProgress({ message: value.message, percentage: value.percentage });
+        }
+    };
+}
