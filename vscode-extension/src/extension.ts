@@ -3,12 +3,12 @@ import * as vscode from 'vscode';
 import { connectFlow, CommandDeps, disconnectCommand, guarded, showStatusCommand } from './common/commands';
 import { Connection } from './common/connection';
 import { loadServerInfo, OUTPUT_CHANNEL_NAME, STATUS_MENU_COMMAND } from './common/constants';
-import { ClientCommands, SETTINGS_SECTION, TaskTypes } from './common/contract';
+import { ClientCommands, TaskTypes } from './common/contract';
 import { createConfig } from './common/createConfig';
 import { disconnectAfterDebugging, KubelocalDebugConfigurationProvider } from './common/debugProvider';
 import { registerLogger, traceError } from './common/logger';
 import { KubelocalServer } from './common/server';
-import { chooseInterpreter, interpreterFromPythonExtension, pythonExtensionApi, readSettings } from './common/settings';
+import { needsRestart, pythonExtensionApi, readSettings, resolveInterpreter } from './common/settings';
 import { StatusBar } from './common/statusBar';
 import { ConnectTaskProvider } from './common/taskProvider';
 import { openConnectedTerminal } from './common/terminal';
@@ -39,13 +39,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         vscodeapi.registerCommand(
             ClientCommands.createConfig,
             guarded('Create config', () =>
-                createConfig(async () => {
-                    const folder = vscodeapi.getWorkspaceFolders()[0];
-                    const interpreter = await chooseInterpreter(settings(folder).interpreter, () =>
-                        interpreterFromPythonExtension(folder?.uri),
-                    );
-                    return interpreter.command;
-                }),
+                createConfig(async () => (await resolveInterpreter(vscodeapi.getWorkspaceFolders()[0])).command),
             ),
         ),
         vscodeapi.registerCommand(ClientCommands.restartServer, guarded('Restart Server', () => running.restart())),
@@ -56,12 +50,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         vscodeapi.registerTaskProvider(TaskTypes.bridgeToKubernetes, new ConnectTaskProvider(deps)),
         // After every (re)start the server may have re-attached to a session on disk: read it.
         running.onDidStart(() => connection.refresh().catch((error) => traceError('Reading the status failed', error))),
-        vscodeapi.onDidChangeConfiguration((event) => {
-            const restartOn = ['interpreter', 'serverArgs', 'configFilePatterns'].map((name) => `${SETTINGS_SECTION}.${name}`);
-            if (restartOn.some((name) => event.affectsConfiguration(name))) {
-                void running.restart();
-            }
-        }),
+        vscodeapi.onDidChangeConfiguration((event) => needsRestart(event) && running.restart()),
     );
 
     const python = await pythonExtensionApi();

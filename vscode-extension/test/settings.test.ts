@@ -7,7 +7,7 @@
 import * as assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import type * as vscode from 'vscode';
-import { chooseInterpreter, interpreterFromPythonExtension, readSettings } from '../src/common/settings';
+import { chooseInterpreter, interpreterFromPythonExtension, needsRestart, readSettings } from '../src/common/settings';
 import { fake, Uri } from './fakes/vscode';
 
 describe('readSettings', () => {
@@ -124,5 +124,17 @@ describe('interpreterFromPythonExtension', () => {
             },
         };
         assert.equal(await interpreterFromPythonExtension(), undefined);
+    });
+});
+
+describe('needsRestart', () => {
+    it('restarts the server for the settings its command line and documents depend on, only', () => {
+        const changed = (name: string) => ({ affectsConfiguration: (section: string) => section === name });
+        for (const name of ['kubelocal.interpreter', 'kubelocal.serverArgs', 'kubelocal.configFilePatterns']) {
+            assert.equal(needsRestart(changed(name)), true, name);
+        }
+        for (const name of ['kubelocal.useEnvFile', 'kubelocal.hostsMode', 'kubelocal.disconnectAfterDebugging', 'editor.fontSize']) {
+            assert.equal(needsRestart(changed(name)), false, name);
+        }
     });
 });

@@ -16,26 +16,12 @@ import {
     WorkDoneProgressReport,
     WorkDoneProgressEnd,
 } from 'vscode-languageclient/node';
-import { CLIENT_ID, CONFIG_FILENAME, ServerInfo } from './constants';
+import { CLIENT_ID, ServerInfo } from './constants';
 import { Notifications, ServerCommand, ServerCommandSignatures, SETTINGS_SECTION, Status } from './contract';
 import { errorMessage, traceError, traceInfo } from './logger';
 import { ProgressUpdate, RunOptions, ServerApi } from './serverApi';
-import { chooseInterpreter, interpreterFromPythonExtension, readSettings, serverSettings, Settings } from './settings';
-
-/** The documents the server serves: the config file by name, plus the configured patterns. */
-export function documentSelector(settings: Settings): { scheme: string; language?: string; pattern: string }[] {
-    return [`**/${CONFIG_FILENAME}`, ...settings.configFilePatterns].map((pattern) => ({ scheme: 'file', pattern }));
-}
-
-/** The server's command line: the interpreter's command, `-m <module>`, then the extra arguments. */
-export function serverCommandLine(
-    interpreter: readonly string[],
-    serverInfo: ServerInfo,
-    serverArgs: readonly string[],
-): { command: string; args: string[] } {
-    const [command, ...leading] = interpreter;
-    return { command, args: [...leading, '-m', serverInfo.module, ...serverArgs] };
-}
+import { documentSelector, serverCommandLine } from './serverLaunch';
+import { readSettings, resolveInterpreter, serverSettings } from './settings';
 
 export class KubelocalServer implements ServerApi, vscode.Disposable {
     private client: LanguageClient | undefined;
@@ -75,16 +61,14 @@ export class KubelocalServer implements ServerApi, vscode.Disposable {
     private async startClient(): Promise<void> {
         const folder = vscode.workspace.workspaceFolders?.[0];
         const settings = readSettings(folder);
-        const interpreter = await chooseInterpreter(settings.interpreter, () =>
-            interpreterFromPythonExtension(folder?.uri),
-        );
+        const interpreter = await resolveInterpreter(folder);
         const { command, args } = serverCommandLine(interpreter.command, this.serverInfo, settings.serverArgs);
         traceInfo(`Starting ${this.serverInfo.name} server (interpreter from ${interpreter.source}): ${[command, ...args].join(' ')}`);
         const serverOptions: ServerOptions = {
             command,
             args,
             transport: TransportKind.stdio,
-            options: { cwd: folder?.uri.fsPath, env: { ...process.env } },
+            options: { cwd: folder?.uri.fsPath },
         };
         const clientOptions: LanguageClientOptions = {
             documentSelector: documentSelector(settings),

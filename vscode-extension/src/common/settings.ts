@@ -122,3 +122,15 @@ export async function interpreterFromPythonExtension(resource?: vscode.Uri): Pro
         return undefined;
     }
 }
+
+/** The interpreter for a folder: chooseInterpreter with this folder's setting and Python environment. */
+export function resolveInterpreter(folder: vscode.WorkspaceFolder | undefined): Promise<Interpreter> {
+    return chooseInterpreter(readSettings(folder).interpreter, () => interpreterFromPythonExtension(folder?.uri));
+}
+
+/** Settings the server's command line or document selector depend on: changing one restarts it. */
+export const RESTART_SETTINGS = ['interpreter', 'serverArgs', 'configFilePatterns'] as const;
+
+export function needsRestart(event: Pick<vscode.ConfigurationChangeEvent, 'affectsConfiguration'>): boolean {
+    return RESTART_SETTINGS.some((name) => event.affectsConfiguration(`${SETTINGS_SECTION}.${name}`));
+}
