@@ -20,6 +20,7 @@ import { CLIENT_ID, ServerInfo } from './constants';
 import { Notifications, ServerCommand, ServerCommandSignatures, SETTINGS_SECTION, Status } from './contract';
 import { errorMessage, traceError, traceInfo } from './logger';
 import { ProgressUpdate, RunOptions, ServerApi } from './serverApi';
+import * as vscodeapi from './vscodeapi';
 import { documentSelector, serverCommandLine } from './serverLaunch';
 import { readSettings, resolveInterpreter, serverSettings } from './settings';
 
@@ -59,7 +60,7 @@ export class KubelocalServer implements ServerApi, vscode.Disposable {
     }
 
     private async startClient(): Promise<void> {
-        const folder = vscode.workspace.workspaceFolders?.[0];
+        const folder = vscodeapi.getWorkspaceFolders()[0];
         const settings = readSettings(folder);
         const interpreter = await resolveInterpreter(folder);
         const { command, args } = serverCommandLine(interpreter.command, this.serverInfo, settings.serverArgs);
@@ -79,17 +80,18 @@ export class KubelocalServer implements ServerApi, vscode.Disposable {
             // A server that cannot start (no kubelocal in that interpreter) should say so once, not five times.
             connectionOptions: { maxRestartCount: 2 },
         };
-        const client = new LanguageClient(CLIENT_ID, this.serverInfo.name, serverOptions, clientOptions);
-        client.onNotification(Notifications.sessionChanged, (status: Status) => this.sessionChanged.fire(status));
+        let client: LanguageClient | undefined;
         try {
+            client = new LanguageClient(CLIENT_ID, this.serverInfo.name, serverOptions, clientOptions);
+            client.onNotification(Notifications.sessionChanged, (status: Status) => this.sessionChanged.fire(status));
             await client.start();
         } catch (error) {
-            traceError(
+            const advice =
                 `The ${this.serverInfo.name} server did not start with '${command}'. Install kubelocal into that ` +
-                    `interpreter (pip install kubelocal) or set kubelocal.interpreter, then run "Kubelocal: Restart Server"`,
-                error,
-            );
-            await client.dispose().catch(() => undefined);
+                'interpreter (pip install kubelocal) or set kubelocal.interpreter, then run "Kubelocal: Restart Server".';
+            traceError(advice, error);
+            await client?.dispose().catch(() => undefined);
+            void vscodeapi.showErrorMessage(advice);
             return;
         }
         this.client = client;

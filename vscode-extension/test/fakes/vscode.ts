@@ -134,6 +134,9 @@ class FakeState {
     /** Set by a test to cancel the progress notification as soon as it shows. */
     cancelProgressImmediately = false;
     extensions: Record<string, any> = {};
+    registeredCommands: string[] = [];
+    debugProviders: string[] = [];
+    taskProviders: string[] = [];
 
     reset(): void {
         Object.assign(this, new FakeState());
@@ -242,7 +245,12 @@ export const workspace = {
 };
 
 export const commands = {
-    registerCommand: () => new Disposable(),
+    registerCommand: (command: string): Disposable => {
+        fake.registeredCommands.push(command);
+        return new Disposable(() => {
+            fake.registeredCommands = fake.registeredCommands.filter((registered) => registered !== command);
+        });
+    },
     executeCommand: async (command: string, ...args: unknown[]): Promise<undefined> => {
         fake.executedCommands.push({ command, args });
         return undefined;
@@ -250,7 +258,10 @@ export const commands = {
 };
 
 export const debug = {
-    registerDebugConfigurationProvider: () => new Disposable(),
+    registerDebugConfigurationProvider: (debugType: string): Disposable => {
+        fake.debugProviders.push(debugType);
+        return new Disposable();
+    },
     onDidTerminateDebugSession: () => new Disposable(),
     startDebugging: async (folder: unknown, name: string): Promise<boolean> => {
         fake.startedDebugging.push({ folder, name });
@@ -259,7 +270,10 @@ export const debug = {
 };
 
 export const tasks = {
-    registerTaskProvider: () => new Disposable(),
+    registerTaskProvider: (type: string): Disposable => {
+        fake.taskProviders.push(type);
+        return new Disposable();
+    },
 };
 
 export const extensions = {
