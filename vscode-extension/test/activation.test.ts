@@ -1,5 +1,6 @@
 /**
- * Activation (extension.ts), loaded for real with vscode-languageclient against the fake `vscode`:
+ * Activation of the shipped bundle (dist/extension.js, built by `npm test` first), loaded with its
+ * bundled vscode-languageclient against the fake `vscode`:
  * - every contributed command, the status bar menu, the debug provider for every debug type and both
  *   task providers are registered, and the status bar shows "disconnected";
  * - a server that cannot start does not fail activation: the user gets a message saying what to do;
@@ -39,7 +40,7 @@ describe('activate', () => {
         fake.workspaceFolders = [fakeVscode.workspaceFolder(EXTENSION_ROOT)];
         fake.configuration.kubelocal = { interpreter: [path.join(EXTENSION_ROOT, 'no-such-python')] };
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const extension = require('../src/extension') as typeof import('../src/extension');
+        const extension = require(path.join(EXTENSION_ROOT, 'dist', 'extension.js')) as typeof import('../src/extension');
         const subscriptions: { dispose(): unknown }[] = [];
 
         await extension.activate({ subscriptions, extensionPath: EXTENSION_ROOT } as never);

@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { beforeEach, describe, it } from 'node:test';
 import { loadServerInfo } from '../src/common/constants';
-import { documentSelector, serverCommandLine } from '../src/common/serverLaunch';
+import { documentSelector, progressHandler, serverCommandLine } from '../src/common/serverLaunch';
 import { readSettings } from '../src/common/settings';
 import { fake } from './fakes/vscode';
 
@@ -39,5 +39,19 @@ describe('documentSelector', () => {
             documentSelector(readSettings()).map((selector) => selector.pattern),
             ['**/KubernetesLocalProcessConfig.yaml', '**/kubelocal/*.yaml'],
         );
+    });
+});
+
+describe('progressHandler', () => {
+    it('passes begin and report values on, and ignores end', () => {
+        const updates: unknown[] = [];
+        const handle = progressHandler((update) => updates.push(update));
+        handle({ kind: 'begin', title: 'Connecting cart', percentage: 0 });
+        handle({ kind: 'report', message: 'Replacing deployment/cart', percentage: 40 });
+        handle({ kind: 'end', message: 'done' });
+        assert.deepEqual(updates, [
+            { title: 'Connecting cart', message: undefined, percentage: 0 },
+            { message: 'Replacing deployment/cart', percentage: 40 },
+        ]);
     });
 });

@@ -12,16 +12,13 @@ import {
     State,
     TransportKind,
     WorkDoneProgress,
-    WorkDoneProgressBegin,
-    WorkDoneProgressReport,
-    WorkDoneProgressEnd,
 } from 'vscode-languageclient/node';
 import { CLIENT_ID, ServerInfo } from './constants';
 import { Notifications, ServerCommand, ServerCommandSignatures, SETTINGS_SECTION, Status } from './contract';
 import { errorMessage, traceError, traceInfo } from './logger';
-import { ProgressUpdate, RunOptions, ServerApi } from './serverApi';
+import { RunOptions, ServerApi } from './serverApi';
 import * as vscodeapi from './vscodeapi';
-import { documentSelector, serverCommandLine } from './serverLaunch';
+import { documentSelector, progressHandler, serverCommandLine } from './serverLaunch';
 import { readSettings, resolveInterpreter, serverSettings } from './settings';
 
 export class KubelocalServer implements ServerApi, vscode.Disposable {
@@ -140,16 +137,4 @@ export class KubelocalServer implements ServerApi, vscode.Disposable {
             progress?.dispose();
         }
     }
-}
-
-function progressHandler(
-    onProgress: (update: ProgressUpdate) => void,
-): (value: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd) => void {
-    return (value) => {
-        if (value.kind === 'begin') {
-            onProgress({ title: value.title, message: value.message, percentage: value.percentage });
-        } else if (value.kind === 'report') {
-            onProgress({ message: value.message, percentage: value.percentage });
-        }
-    };
 }

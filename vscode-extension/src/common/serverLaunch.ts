@@ -1,8 +1,10 @@
 /**
- * How the server is started and which documents it serves: pure functions, kept apart from
+ * How the server is started, which documents it serves, and how its work-done progress reads: pure functions, kept apart from
  * server.ts (which needs the real VS Code through vscode-languageclient) so they are unit-tested.
  */
+import type { WorkDoneProgressBegin, WorkDoneProgressEnd, WorkDoneProgressReport } from 'vscode-languageclient/node';
 import { CONFIG_FILENAME, ServerInfo } from './constants';
+import { ProgressUpdate } from './serverApi';
 import { Settings } from './settings';
 
 /** The documents the server serves: the config file by name, plus the configured patterns. */
@@ -18,4 +20,17 @@ export function serverCommandLine(
 ): { command: string; args: string[] } {
     const [command, ...leading] = interpreter;
     return { command, args: [...leading, '-m', serverInfo.module, ...serverArgs] };
+}
+
+/** Passes the server's work-done progress (begin and report; end is the response) on as updates. */
+export function progressHandler(
+    onProgress: (update: ProgressUpdate) => void,
+): (value: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd) => void {
+    return (value) => {
+        if (value.kind === 'begin') {
+            onProgress({ title: value.title, message: value.message, percentage: value.percentage });
+        } else if (value.kind === 'report') {
+            onProgress({ message: value.message, percentage: value.percentage });
+        }
+    };
 }
