@@ -60,6 +60,7 @@ describe('activate', () => {
         const errors = fake.messages.filter((message) => message.level === 'error');
         assert.equal(errors.length, 1);
         assert.match(errors[0].message, /did not start.*pip install kubelocal.*Restart Server/);
+        assert.deepEqual(errors[0].actions, ['Show Output']);
 
         await extension.deactivate();
         for (const subscription of subscriptions) {

@@ -88,7 +88,7 @@ export class KubelocalServer implements ServerApi, vscode.Disposable {
                 'interpreter (pip install kubelocal) or set kubelocal.interpreter, then run "Kubelocal: Restart Server".';
             traceError(advice, error);
             await client?.dispose().catch(() => undefined);
-            void vscodeapi.showErrorMessage(advice);
+            void vscodeapi.showErrorMessage(advice, 'Show Output').then((action) => action && this.outputChannel.show());
             return;
         }
         this.client = client;
