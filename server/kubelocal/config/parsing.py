@@ -39,6 +39,41 @@ _COLLECTION_NODES = (yaml.MappingNode, yaml.SequenceNode)  # a tuple: `A | B` is
 _SCALAR_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
+class _Loader(yaml.CSafeLoader):
+    """libyaml's composer with PyYAML's safe resolver, minus the work the safe resolver never needs.
+
+    The composer calls these three Python methods for every node; PyYAML's versions first look for
+    path resolvers and wildcard implicit resolvers, which the safe loader does not have. Without
+    that, composing a 2,000-entry file takes a fifth less time. The tags are the same (a test
+    compares them with `yaml.CSafeLoader`'s); `parse` falls back to `yaml.CSafeLoader` if someone
+    registers such resolvers on it.
+    """
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                # YAML 1.1's implicit types, chosen by the first character ('' for the empty value).
+                for tag, regexp in self.yaml_implicit_resolvers.get(value[:1], ()):
+                    if regexp.match(value):
+                        return tag
+            return self.DEFAULT_SCALAR_TAG
+        if kind is yaml.SequenceNode:
+            return self.DEFAULT_SEQUENCE_TAG
+        return self.DEFAULT_MAPPING_TAG
+
+
+def _loader_class() -> type[yaml.CSafeLoader]:
+    if yaml.CSafeLoader.yaml_path_resolvers or None in yaml.CSafeLoader.yaml_implicit_resolvers:
+        return yaml.CSafeLoader
+    return _Loader
+
+
 @dataclasses.dataclass
 class Parsed:
     """The first document of a text: its node tree, its plain value, and what went wrong.
@@ -63,7 +98,7 @@ def parse(text: str) -> Parsed:
     if forbidden is not None:
         parsed.problems.append(_forbidden_character_problem(parsed.index, forbidden.start()))
         return parsed
-    loader = yaml.CSafeLoader(text)
+    loader = _loader_class()(text)
     try:
         if not loader.check_node():
             return parsed
