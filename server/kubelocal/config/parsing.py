@@ -181,15 +181,20 @@ def _entries(node: yaml.MappingNode, *, visiting: set[int]) -> list[tuple[yaml.N
     seen: set[str] = set()
     entries = []
     merged: list[yaml.Node] = []
-    for key_node, value_node in node.value:
-        if is_merge_key(key_node):
+    # Inlined key_text and is_merge_key: this runs for every entry of every list item.
+    for entry in node.value:
+        key_node = entry[0]
+        if not isinstance(key_node, yaml.ScalarNode):
+            continue
+        if key_node.tag == _MERGE_TAG:
+            value_node = entry[1]
             merged.extend(value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node])
             continue
-        key = key_text(key_node)
-        if key is None or key in seen:
+        key = key_node.value
+        if key in seen:
             continue
         seen.add(key)
-        entries.append((key_node, value_node))
+        entries.append(entry)
     for source in merged:
         if not isinstance(source, yaml.MappingNode) or id(source) in visiting:
             continue
