@@ -333,11 +333,15 @@ class _Builder:
             value = {}
             first_keys: dict[str, yaml.Node] = {}
             merged: list[tuple[yaml.Node, yaml.Node]] = []
+            # key_text, is_merge_key and the text case of build inlined: this runs for every entry.
             for key_node, value_node in node.value:
-                if is_merge_key(key_node):
-                    merged.append((key_node, value_node))
-                    continue
-                key = key_text(key_node)
+                if isinstance(key_node, yaml.ScalarNode):
+                    if key_node.tag == _MERGE_TAG:
+                        merged.append((key_node, value_node))
+                        continue
+                    key = key_node.value
+                else:
+                    key = None
                 if key is None:
                     self._problem(
                         "wrong-type",
@@ -356,7 +360,10 @@ class _Builder:
                     )
                     continue
                 first_keys[key] = key_node
-                value[key] = self.build(value_node, depth=depth + 1, place=key_node)
+                if isinstance(value_node, yaml.ScalarNode) and value_node.tag == _STR_TAG:
+                    value[key] = value_node.value
+                else:
+                    value[key] = self.build(value_node, depth=depth + 1, place=key_node)
             for key_node, value_node in merged:
                 self._merge(value, key_node, value_node, depth=depth)
         else:
