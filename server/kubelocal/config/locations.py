@@ -13,6 +13,7 @@ they still point into the original document.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 
 from kubelocal.config import problems
@@ -25,6 +26,7 @@ class LineIndex:
     """The line starts of one text; converts offsets to positions in O(log lines).
 
     Offsets beyond the text are clamped to its end, so a position is always inside the document.
+    The line starts are found on the first conversion: a file without problems needs none.
     """
 
     def __init__(self, text: str) -> None:
@@ -32,9 +34,12 @@ class LineIndex:
         text = text[self.first_line_shift :]
         self.text = text
         self.length = len(text)
-        self.line_starts = [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
         # The parser, the schema, the checks and the model ask for the same nodes' spans.
         self._spans: dict[tuple[int, int], problems.Span] = {}
+
+    @functools.cached_property
+    def line_starts(self) -> list[int]:
+        return [0, *(match.end() for match in _LINE_BREAK.finditer(self.text))]
 
     def position(self, offset: int) -> problems.Position:
         # Plain comparisons: this runs for every node of a large file, and min()/max() cost more.

@@ -20,6 +20,8 @@ VolumeMountToken = tokens.VolumeMountToken
 ExternalEndpointToken = tokens.ExternalEndpointToken
 Part = tokens.Part
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
 
 @dataclasses.dataclass(frozen=True)
 class EnvEntry:
@@ -103,11 +105,33 @@ def item_fields(
     scalar (or the item not a mapping) is None."""
     first_node = second_node = None
     if isinstance(item, yaml.MappingNode):
-        for key_node, value_node in parsing.mapping_entries(item):
+        for key_node, value_node in item.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            if key_node.tag == _MERGE_TAG:
+                # Merged keys count only where the item does not set them: the full listing knows.
+                return _fields_of_entries(parsing.mapping_entries(item), first=first, second=second)
+            # The first of two equal keys is the one used, as in the built value.
             if key_node.value == first:
-                first_node = value_node
-            elif key_node.value == second:
+                if first_node is None:
+                    first_node = value_node
+            elif key_node.value == second and second_node is None:
                 second_node = value_node
+    return (
+        first_node if isinstance(first_node, yaml.ScalarNode) else None,
+        second_node if isinstance(second_node, yaml.ScalarNode) else None,
+    )
+
+
+def _fields_of_entries(
+    entries: list[tuple[yaml.Node, yaml.Node]], *, first: str, second: str
+) -> tuple[yaml.ScalarNode | None, yaml.ScalarNode | None]:
+    first_node = second_node = None
+    for key_node, value_node in entries:
+        if key_node.value == first:
+            first_node = value_node
+        elif key_node.value == second:
+            second_node = value_node
     return (
         first_node if isinstance(first_node, yaml.ScalarNode) else None,
         second_node if isinstance(second_node, yaml.ScalarNode) else None,

@@ -191,8 +191,10 @@ def validate(parsed: parsing.Parsed) -> list[problems.Problem]:
         by_path.setdefault(error.path, []).append(error)
     found: list[problems.Problem] = []
     reported: set[tuple[str, int, tuple[str, ...], tuple[str, ...]]] = set()
+    # Once per file, not per unknown feature: n unknown features would cost n scans of n items.
+    enabled_features = _enabled_features(parsed.value)
     for path, path_errors in by_path.items():
-        key_node, node = parsing.resolve_path(parsed.root, path)
+        key_node, node = parsing.resolve_path(parsed.root, path, lookup=parsed.lookup)
         if node is None:
             continue
         has_type_error = any(error.keyword == "type" for error in path_errors)
@@ -204,7 +206,16 @@ def validate(parsed: parsing.Parsed) -> list[problems.Problem]:
             if place in reported:
                 continue
             reported.add(place)
-            found.extend(_problems_for(parsed, path, key_node=key_node, node=node, error=error))
+            found.extend(
+                _problems_for(
+                    parsed,
+                    path,
+                    key_node=key_node,
+                    node=node,
+                    error=error,
+                    enabled_features=enabled_features,
+                )
+            )
     return found
 
 
@@ -215,6 +226,7 @@ def _problems_for(
     key_node: yaml.Node | None,
     node: yaml.Node,
     error: SchemaError,
+    enabled_features: frozenset[str],
 ) -> list[problems.Problem]:
     index = parsed.index
     where = describe_path(path)
@@ -264,15 +276,7 @@ def _problems_for(
                 )
             ]
         case "enum" if len(path) == 2 and path[0] == "enableFeatures":
-            enabled = parsed.value.get("enableFeatures") if isinstance(parsed.value, dict) else None
-            return [
-                _unknown_feature(
-                    index,
-                    node,
-                    feature=str(error.instance),
-                    enabled=enabled if isinstance(enabled, list) else [],
-                )
-            ]
+            return [_unknown_feature(index, node, feature=str(error.instance), enabled=enabled_features)]
         case _:
             return [
                 problems.Problem(
@@ -291,7 +295,7 @@ def _unknown_keys(
     allowed = list(error.allowed)
     found = []
     for key in error.unexpected:
-        key_node, _ = parsing.resolve_path(parsed.root, (*path, key))
+        key_node, _ = parsing.resolve_path(parsed.root, (*path, key), lookup=parsed.lookup)
         if key_node is None:
             continue
         span = parsing.node_span(parsed.index, key_node)
@@ -388,7 +392,7 @@ def _ambiguous_scalar(
 
 
 def _unknown_feature(
-    index: locations.LineIndex, node: yaml.Node, *, feature: str, enabled: list[Any]
+    index: locations.LineIndex, node: yaml.Node, *, feature: str, enabled: frozenset[str]
 ) -> problems.Problem:
     span = parsing.node_span(index, node)
     valid = list(feature_names())
@@ -407,6 +411,14 @@ def _unknown_feature(
         ),
         data={"feature": feature, "suggestion": suggestion, "valid": valid},
     )
+
+
+def _enabled_features(value: Any) -> frozenset[str]:
+    """The texts listed under `enableFeatures` (other items cannot name a feature)."""
+    enabled = value.get("enableFeatures") if isinstance(value, dict) else None
+    if not isinstance(enabled, list):
+        return frozenset()
+    return frozenset(item for item in enabled if isinstance(item, str))
 
 
 def describe_path(path: tuple[Any, ...]) -> str:
