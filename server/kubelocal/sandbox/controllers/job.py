@@ -216,7 +216,10 @@ def reconcile(
                 now=stamp,
             )
 
-    status["active"] = len(active)
+    # Pods created or deleted by this very decision count as kube counts them: at once.
+    created = sum(isinstance(a, actions.Create) for a in decision.actions)
+    deleted = {a.name for a in decision.actions if isinstance(a, actions.Delete)}
+    status["active"] = len([p for p in active if objects.name_of(p) not in deleted]) + created
     status["succeeded"] = succeeded
     status["failed"] = failures
     status["ready"] = sum(objects.is_pod_ready(pod) for pod in active)
