@@ -11,9 +11,12 @@ import sys
 from collections.abc import Sequence
 
 import kubelocal
+from kubelocal.cli import sandbox_commands
 
 # One line per command group; the order is the order of `kubelocal --help`.
-COMMAND_GROUPS: list = []
+COMMAND_GROUPS: list = [
+    sandbox_commands,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,12 +3,14 @@
 zero) within maxSurge/maxUnavailable, Recreate waits for old pods, revision annotations, rollback
 reuses the old ReplicaSet, conditions as `kubectl rollout status` reads them, history limit, hash."""
 
+import datetime
 import re
 
 import pytest
-from conftest import NOW
 
 from kubelocal.sandbox.controllers import actions, deployment, replicaset
+
+NOW = datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=datetime.UTC)
 
 
 def make_deploy(world, *, replicas=3, strategy=None):

@@ -2,9 +2,11 @@
 pods without IP or terminating, selector-less services left alone, slice labels/owner/conditions,
 no update at steady state, cleanup when the service goes."""
 
-from conftest import NOW
+import datetime
 
 from kubelocal.sandbox.controllers import actions, endpoints
+
+NOW = datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=datetime.UTC)
 
 
 def make_service(world, **spec):

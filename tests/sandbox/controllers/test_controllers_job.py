@@ -4,9 +4,9 @@ deletion after finishing, suspend, work-queue mode."""
 
 import datetime
 
-from conftest import NOW
-
 from kubelocal.sandbox.controllers import actions, job
+
+NOW = datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=datetime.UTC)
 
 
 def make_job(world, **spec):

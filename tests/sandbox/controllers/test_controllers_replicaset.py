@@ -1,11 +1,12 @@
 """ReplicaSet decisions: scale up with named, owned pods; scale down least-valuable first; status counts;
 no action at steady state; hands off a ReplicaSet being deleted."""
 
+import datetime
 import re
 
-from conftest import NOW
-
 from kubelocal.sandbox.controllers import actions, replicaset
+
+NOW = datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=datetime.UTC)
 
 
 def make_rs(world, replicas=3):

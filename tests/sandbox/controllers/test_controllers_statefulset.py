@@ -2,9 +2,11 @@
 scale down from the highest ordinal, Parallel policy, rolling update from the top with the
 revision labels and the status fields `kubectl rollout status sts` reads."""
 
-from conftest import NOW
+import datetime
 
 from kubelocal.sandbox.controllers import actions, statefulset
+
+NOW = datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=datetime.UTC)
 
 
 def make_sts(world, replicas=3, **spec):
