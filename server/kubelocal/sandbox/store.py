@@ -213,7 +213,13 @@ class Store:
     # ----------------------------------------------------------------- writing
 
     def create(
-        self, kind: kinds.Kind, obj: dict, *, namespace: str | None = None, dry_run: bool = False
+        self,
+        kind: kinds.Kind,
+        obj: dict,
+        *,
+        namespace: str | None = None,
+        dry_run: bool = False,
+        field_validation: str = "Ignore",
     ) -> dict:
         """Create obj; sets uid, resourceVersion, creationTimestamp, generation; honours generateName.
 
@@ -234,7 +240,7 @@ class Store:
             namespace = None
         if not metadata.get("name") and metadata.get("generateName"):
             metadata["name"] = self._generate_name(kind, namespace, metadata["generateName"])
-        validation.decode(kind, obj)
+        validation.decode(kind, obj, field_validation=field_validation)
         for field in (
             "uid",
             "resourceVersion",
@@ -264,7 +270,13 @@ class Store:
         return copy_object(obj)
 
     def update(
-        self, kind: kinds.Kind, obj: dict, *, subresource: str | None = None, dry_run: bool = False
+        self,
+        kind: kinds.Kind,
+        obj: dict,
+        *,
+        subresource: str | None = None,
+        dry_run: bool = False,
+        field_validation: str = "Ignore",
     ) -> dict:
         """Replace the object named in obj.metadata (PUT).
 
@@ -291,7 +303,7 @@ class Store:
                 new["status"] = obj["status"]
             validation.decode(kind, new)
         elif subresource is None:
-            validation.decode(kind, obj)
+            validation.decode(kind, obj, field_validation=field_validation)
             new = obj
             if kind in _STATUS_KEEPING_KINDS:
                 if "status" in current:
@@ -336,6 +348,7 @@ class Store:
         field_manager: str | None = None,
         force: bool = False,
         dry_run: bool = False,
+        field_validation: str = "Ignore",
     ) -> dict:
         """Apply a patch to the object (PATCH) and update it.
 
@@ -355,7 +368,9 @@ class Store:
                 applied = patches.apply_configuration(
                     None, patch, kind=kind, field_manager=field_manager or "", now=now_timestamp()
                 )
-                return self.create(kind, applied, namespace=namespace, dry_run=dry_run)
+                return self.create(
+                    kind, applied, namespace=namespace, dry_run=dry_run, field_validation=field_validation
+                )
             patched = patches.apply_configuration(
                 copy_object(current), patch, kind=kind, field_manager=field_manager or "", now=now_timestamp()
             )
@@ -374,7 +389,9 @@ class Store:
             raise errors.BadRequest("the name or namespace of the object cannot be changed by a patch")
         if not patched["metadata"].get("resourceVersion"):
             patched["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
-        return self.update(kind, patched, subresource=subresource, dry_run=dry_run)
+        return self.update(
+            kind, patched, subresource=subresource, dry_run=dry_run, field_validation=field_validation
+        )
 
     def delete(
         self,
