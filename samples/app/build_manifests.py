@@ -120,9 +120,9 @@ def documents() -> dict[str, list[dict]]:
                 "valueFrom": {"configMapKeyRef": {"name": "greeter-config", "key": "GREETING"}},
             },
             {"name": "API_KEY", "valueFrom": {"secretKeyRef": {"name": "greeter-secret", "key": "API_KEY"}}},
-            {"name": "MESSAGE_FILE", "value": "/etc/greeter/message.txt"},
+            {"name": "MESSAGE_FILE", "value": "/config/greeter/message.txt"},
         ],
-        mounts=[{"name": "message", "mountPath": "/etc/greeter", "readOnly": True}],
+        mounts=[{"name": "message", "mountPath": "/config/greeter", "readOnly": True}],
         readiness=True,
     )
     greeter_volumes = [

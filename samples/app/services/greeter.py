@@ -14,7 +14,7 @@ import pathlib
 
 import common
 
-MESSAGE_FILE = pathlib.Path(os.environ.get("MESSAGE_FILE", "/etc/greeter/message.txt"))
+MESSAGE_FILE = pathlib.Path(os.environ.get("MESSAGE_FILE", "/config/greeter/message.txt"))
 
 
 def handle(path: str) -> tuple[int, dict]:
