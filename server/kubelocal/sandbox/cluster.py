@@ -1,11 +1,14 @@
 """The whole sandbox in one asyncio process: store, REST API, controllers, node loop and kubelet.
 
 `Cluster.start()` brings them up in dependency order and writes a kubeconfig (server
-http://127.0.0.1:PORT, a bearer token, context `kubelocal-sandbox`, namespace default);
-`Cluster.stop()` stops them in reverse order, the kubelet last so that it removes every process,
-network namespace and file it made. `serve()` is `kubelocal sandbox up --foreground`: it records
-the cluster id in the state directory before any namespace exists, runs until SIGTERM/SIGINT, and
-removes its state files on the way out.
+https://127.0.0.1:PORT with the sandbox's own CA, a bearer token, context `kubelocal-sandbox`,
+namespace default); `Cluster.stop()` stops them in reverse order, the kubelet last so that it
+removes every process, network namespace and file it made. Pods reach the API as on a real cluster:
+`https://kubernetes.default.svc` (10.96.0.1:443, relayed by the kubelet's service proxy to the API
+server's loopback port), with a ServiceAccount token the API server accepts and its CA in
+`kube-root-ca.crt`. `serve()` is `kubelocal sandbox up --foreground`: it records the cluster id in
+the state directory before any namespace exists, runs until SIGTERM/SIGINT, and removes its state
+file on the way out.
 """
 
 from __future__ import annotations
@@ -19,17 +22,18 @@ import secrets
 import signal
 import string
 
-import yaml
 from aiohttp import web
 
 from kubelocal.sandbox import apiserver, commands, errors, kinds
 from kubelocal.sandbox import store as store_module
+from kubelocal.sandbox.apiserver import auth, certificates
 from kubelocal.sandbox.controllers import node, running
 
 log = logging.getLogger(__name__)
 
-CONTEXT = "kubelocal-sandbox"
 HOST = "127.0.0.1"
+
+ADMIN_USER = "kubelocal-sandbox-admin"
 
 
 def new_cluster_id() -> str:
@@ -37,22 +41,8 @@ def new_cluster_id() -> str:
     return "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(8))
 
 
-def kubeconfig(*, server: str, token: str) -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": CONTEXT, "cluster": {"server": server}}],
-        "users": [{"name": CONTEXT, "user": {"token": token}}],
-        "contexts": [
-            {"name": CONTEXT, "context": {"cluster": CONTEXT, "user": CONTEXT, "namespace": "default"}}
-        ],
-        "current-context": CONTEXT,
-        "preferences": {},
-    }
-
-
 class Cluster:
-    """One sandbox. `with_kubelet=False` runs the API and controllers only (no pods run)."""
+    """One sandbox. `with_kubelet=False` runs the API and controllers only (pods are never run)."""
 
     def __init__(
         self,
@@ -65,28 +55,22 @@ class Cluster:
         self.state_dir = pathlib.Path(state_dir)
         self.requested_port = port
         self.cluster_id = cluster_id or new_cluster_id()
-        self.token = secrets.token_urlsafe(32)
+        self.token = auth.new_token()
+        self.tokens = auth.TokenRegistry()
+        self.tokens.add(self.token, user=ADMIN_USER)
+        self.certificate: certificates.Certificate | None = None
         self.store = store_module.Store(graceful_pod_deletion=with_kubelet)
         self.controllers = running.Controllers(store=self.store)
+        self.with_kubelet = with_kubelet
         self.kubelet = None
         self.node: node.NodeLoop | None = None
         self.mode = "no kubelet: pods are stored but never run"
         self.port = 0
         self._runner: web.AppRunner | None = None
-        if with_kubelet:
-            from kubelocal.sandbox import kubelet as kubelet_module
-
-            resolver = kubelet_module.StoreResolver(
-                store=self.store, kinds=kinds, not_found=errors.NotFound, cluster_id=self.cluster_id
-            )
-            self.kubelet = kubelet_module.Kubelet(
-                state_dir=self.state_dir / commands.KUBELET_DIR, cluster_id=self.cluster_id, resolver=resolver
-            )
-            self.node = node.NodeLoop(store=self.store, kubelet=self.kubelet)
 
     @property
     def server(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        return f"https://{HOST}:{self.port}"
 
     @property
     def kubeconfig_path(self) -> pathlib.Path:
@@ -102,25 +86,43 @@ class Cluster:
 
     async def _start(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        app = self._build_app()
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, HOST, self.requested_port, reuse_address=True)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
+        self.certificate = certificates.create(self.state_dir / commands.PKI_DIR)
+        if self.with_kubelet:
+            from kubelocal.sandbox import kubelet as kubelet_module  # needs root for namespaces
+
+            resolver = kubelet_module.StoreResolver(
+                store=self.store,
+                kinds=kinds,
+                not_found=errors.NotFound,
+                cluster_id=self.cluster_id,
+                ca_certificate=self.certificate.pem.decode(),
+                token_factory=self.tokens.issue_service_account_token,
+            )
+            self.kubelet = kubelet_module.Kubelet(
+                state_dir=self.state_dir / commands.KUBELET_DIR, cluster_id=self.cluster_id, resolver=resolver
+            )
+            self.node = node.NodeLoop(store=self.store, kubelet=self.kubelet)
+        app = apiserver.build_app(
+            store=self.store,
+            pod_ports=self.kubelet.open_pod_port if self.kubelet is not None else None,
+            pod_logs=self.kubelet,
+            tokens=self.tokens,
+        )
+        self._runner, self.port = await apiserver.serve(
+            app, host=HOST, port=self.requested_port, ssl_context=self.certificate.server_context()
+        )
         await self.controllers.start()
         if self.kubelet is not None and self.node is not None:
             await self.kubelet.start()
             self.mode = self._network_mode()
             self._publish_api_endpoints()
             await self.node.start()
-        self.kubeconfig_path.write_text(yaml.safe_dump(kubeconfig(server=self.server, token=self.token)))
-        self.kubeconfig_path.chmod(0o600)
-
-    def _build_app(self) -> web.Application:
-        pod_ports = self.kubelet.open_pod_port if self.kubelet is not None else _no_pods_port
-        pod_logs = self.kubelet if self.kubelet is not None else None
-        return apiserver.build_app(store=self.store, pod_ports=pod_ports, pod_logs=pod_logs)
+        apiserver.write_kubeconfig(
+            self.kubeconfig_path,
+            server=self.server,
+            token=self.token,
+            certificate_authority=self.certificate.pem,
+        )
 
     def _network_mode(self) -> str:
         netns = getattr(getattr(self.kubelet, "network", None), "node_netns", None)
@@ -133,27 +135,31 @@ class Cluster:
 
         The kubelet's service proxy dials 127.x backends from the workstation's namespace.
         """
-        body = {
-            "apiVersion": "v1",
-            "kind": "Endpoints",
-            "metadata": {
-                "name": "kubernetes",
-                "namespace": "default",
-                "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"},
-            },
-            "subsets": [
-                {
-                    "addresses": [{"ip": HOST}],
-                    "ports": [{"name": "https", "port": self.port, "protocol": "TCP"}],
-                }
-            ],
-        }
+        subsets = [
+            {"addresses": [{"ip": HOST}], "ports": [{"name": "https", "port": self.port, "protocol": "TCP"}]}
+        ]
         try:
-            self.store.create(kinds.ENDPOINTS, body)
-        except errors.AlreadyExists:
             current = self.store.get(kinds.ENDPOINTS, "default", "kubernetes")
-            current["subsets"] = body["subsets"]
-            self.store.update(kinds.ENDPOINTS, current)
+        except errors.NotFound:
+            current = None
+        try:
+            if current is None:
+                self.store.create(
+                    kinds.ENDPOINTS,
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Endpoints",
+                        "metadata": {
+                            "name": "kubernetes",
+                            "namespace": "default",
+                            "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"},
+                        },
+                        "subsets": subsets,
+                    },
+                )
+            else:
+                current["subsets"] = subsets
+                self.store.update(kinds.ENDPOINTS, current)
         except errors.ApiError as error:
             log.warning("pods cannot reach the API server through the kubernetes service: %s", error)
 
@@ -172,12 +178,12 @@ class Cluster:
                 log.exception("the kubelet did not stop cleanly; `kubelocal sandbox down` removes leftovers")
         with contextlib.suppress(FileNotFoundError):
             self.kubeconfig_path.unlink()
-
-
-async def _no_pods_port(
-    namespace: str, name: str, port: int
-) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    raise errors.BadRequest(f"pod {namespace}/{name} does not run: this sandbox has no kubelet")
+        if self.certificate is not None:
+            for path in (self.certificate.certificate_file, self.certificate.key_file):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+            with contextlib.suppress(OSError):
+                self.certificate.certificate_file.parent.rmdir()
 
 
 async def serve(*, state_dir: pathlib.Path, port: int = 0) -> int:
@@ -192,15 +198,17 @@ async def serve(*, state_dir: pathlib.Path, port: int = 0) -> int:
         loop.add_signal_handler(signum, stopping.set)
     try:
         await cluster.start()
-        commands.State(
+        state = commands.State(
             pid=os.getpid(),
             cluster_id=cluster.cluster_id,
             server=cluster.server,
             kubeconfig=str(cluster.kubeconfig_path),
             token=cluster.token,
             mode=cluster.mode,
-        ).write(state_dir)
-        print(commands.usage(commands.State.read(state_dir), state_dir), flush=True)
+            certificate_authority=str(cluster.certificate.certificate_file) if cluster.certificate else "",
+        )
+        state.write(state_dir)
+        print(commands.usage(state, state_dir), flush=True)
         await stopping.wait()
     finally:
         await cluster.stop()

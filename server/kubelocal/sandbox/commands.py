@@ -8,6 +8,7 @@ State lives in one directory (default `~/.kubelocal/sandbox`, else `--state-dir`
     kubeconfig     for kubectl and the official client (server, bearer token, context)
     sandbox.log    the sandbox process's output
     kubelet/       the kubelet's files (pod rootfs mirrors, logs)
+    pki/           the API server's self-signed certificate and key
 
 `up` starts `python -m kubelocal sandbox up --foreground` detached, in its own session, and returns
 once `/readyz` answers. `down` stops that process (SIGTERM, then SIGKILL after a grace period),
@@ -25,6 +26,7 @@ import os
 import pathlib
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -36,6 +38,7 @@ STATE_FILE = "sandbox.json"
 KUBECONFIG_FILE = "kubeconfig"
 LOG_FILE = "sandbox.log"
 KUBELET_DIR = "kubelet"
+PKI_DIR = "pki"
 UP_TIMEOUT_SECONDS = 20.0
 STOP_GRACE_SECONDS = 15.0
 
@@ -64,6 +67,7 @@ class State:
     kubeconfig: str = ""
     token: str = ""
     mode: str = ""
+    certificate_authority: str = ""
 
     @staticmethod
     def read(state_dir: pathlib.Path) -> State | None:
@@ -102,9 +106,19 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def ready(server: str, *, timeout: float = 0.5) -> bool:
+def tls_context(state: State) -> ssl.SSLContext:
+    """Trusts the sandbox's own CA (the API server serves https with a certificate it made)."""
+    context = ssl.create_default_context()
+    if state.certificate_authority:
+        context.load_verify_locations(cafile=state.certificate_authority)
+    return context
+
+
+def ready(state: State, *, timeout: float = 0.5) -> bool:
     try:
-        with urllib.request.urlopen(f"{server}/readyz", timeout=timeout) as response:
+        with urllib.request.urlopen(
+            f"{state.server}/readyz", timeout=timeout, context=tls_context(state)
+        ) as response:
             return response.status == 200
     except (OSError, urllib.error.URLError):
         return False
@@ -164,7 +178,7 @@ def up(*, state_dir: pathlib.Path, port: int = 0, out: object = sys.stdout) -> S
                 f"{_tail(log_path)}\nfix the cause above, then run `kubelocal sandbox up` again"
             )
         state = State.read(state_dir)
-        if state is not None and state.server and state.pid == process.pid and ready(state.server):
+        if state is not None and state.server and state.pid == process.pid and ready(state):
             return state
         time.sleep(0.01)
     with contextlib.suppress(ProcessLookupError):
@@ -274,6 +288,7 @@ def clean(*, state_dir: pathlib.Path, state: State | None = None) -> list[str]:
         with contextlib.suppress(FileNotFoundError):
             (state_dir / name).unlink()
     shutil.rmtree(state_dir / KUBELET_DIR, ignore_errors=True)
+    shutil.rmtree(state_dir / PKI_DIR, ignore_errors=True)
     with contextlib.suppress(OSError):
         state_dir.rmdir()  # only when empty: never remove what someone else put there
     done.append(f"removed the sandbox's files in {state_dir}")
@@ -347,7 +362,7 @@ def _count_pods(state: State) -> int | None:
         headers={"Authorization": f"Bearer {state.token}", "Accept": "application/json"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=2) as response:
+        with urllib.request.urlopen(request, timeout=2, context=tls_context(state)) as response:
             return len(json.loads(response.read()).get("items") or [])
     except (OSError, ValueError, urllib.error.URLError):
         return None

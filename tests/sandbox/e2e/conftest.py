@@ -78,7 +78,13 @@ def cluster(tmp_path_factory) -> ClusterAccess:
 @pytest.fixture
 def namespace(cluster: ClusterAccess) -> str:
     name = f"kl-e2e-{secrets.token_hex(3)}"
-    cluster.kubectl("create", "namespace", name)
+    # `kubectl apply` (JSON on the wire) rather than `kubectl create namespace` (protobuf, not served).
+    cluster.kubectl(
+        "apply",
+        "-f",
+        "-",
+        input=f'{{"apiVersion": "v1", "kind": "Namespace", "metadata": {{"name": "{name}"}}}}',
+    )
     try:
         yield name
     finally:
