@@ -60,7 +60,7 @@ class Cluster:
         self.tokens.add(self.token, user=ADMIN_USER)
         self.certificate: certificates.Certificate | None = None
         self.store = store_module.Store(graceful_pod_deletion=with_kubelet)
-        self.controllers = running.Controllers(store=self.store)
+        self.controllers: running.Controllers | None = None
         self.with_kubelet = with_kubelet
         self.kubelet = None
         self.node: node.NodeLoop | None = None
@@ -87,6 +87,7 @@ class Cluster:
     async def _start(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.certificate = certificates.create(self.state_dir / commands.PKI_DIR)
+        self.controllers = running.Controllers(store=self.store, root_ca=self.certificate.pem.decode())
         if self.with_kubelet:
             from kubelocal.sandbox import kubelet as kubelet_module  # needs root for namespaces
 
@@ -167,7 +168,8 @@ class Cluster:
         """Stop everything started, in reverse order; never raises for a part that did not start."""
         if self.node is not None:
             await self.node.stop()
-        await self.controllers.stop()
+        if self.controllers is not None:
+            await self.controllers.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -221,3 +221,24 @@ async def test_namespace_deletion_empties_it(cluster):
         )
     )
     assert not pods(cluster, "demo")
+
+
+async def test_root_ca_is_published_in_every_namespace_and_kept():
+    the_store = store.Store(graceful_pod_deletion=False)
+    controllers = running.Controllers(store=the_store, root_ca="PEM")
+    await controllers.start()
+    try:
+        the_store.create(
+            kinds.NAMESPACES, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}}
+        )
+
+        def published(namespace):
+            return the_store.get(kinds.CONFIG_MAPS, namespace, "kube-root-ca.crt")["data"] == {
+                "ca.crt": "PEM"
+            }
+
+        assert await eventually(lambda: published("default") and published("demo"))
+        the_store.delete(kinds.CONFIG_MAPS, "demo", "kube-root-ca.crt")
+        assert await eventually(lambda: published("demo"))
+    finally:
+        await controllers.stop()

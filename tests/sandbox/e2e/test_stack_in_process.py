@@ -33,7 +33,8 @@ async def stack(tmp_path):
         store=the_store, kinds=kinds, not_found=errors.NotFound, cluster_id=cluster_id
     )
     the_kubelet = kubelet.Kubelet(state_dir=tmp_path / "kubelet", cluster_id=cluster_id, resolver=resolver)
-    controllers = running.Controllers(store=the_store)
+    # Any PEM text will do: nothing in this test verifies TLS; pods only need the ConfigMap to exist.
+    controllers = running.Controllers(store=the_store, root_ca="-----BEGIN CERTIFICATE-----\nstub\n")
     loop = node.NodeLoop(store=the_store, kubelet=the_kubelet)
     try:
         await controllers.start()

@@ -25,6 +25,7 @@ from kubelocal.sandbox.controllers import (
     job,
     objects,
     replicaset,
+    rootca,
     statefulset,
 )
 
@@ -44,8 +45,12 @@ Key = tuple[str, ...]
 class Controllers:
     """Deployment, ReplicaSet, StatefulSet, Job, Endpoints/EndpointSlice and garbage collection."""
 
-    def __init__(self, *, store: store_module.Store, clock: Callable = objects.now_utc) -> None:
+    def __init__(
+        self, *, store: store_module.Store, clock: Callable = objects.now_utc, root_ca: str | None = None
+    ) -> None:
+        """root_ca: the API server's CA (PEM), published as `kube-root-ca.crt` in every namespace."""
         self._store = store
+        self._root_ca = root_ca
         self._clock = clock
         self._queue: asyncio.Queue[Key] = asyncio.Queue()
         self._queued: set[Key] = set()
@@ -122,6 +127,10 @@ class Controllers:
             }.get(owner.get("kind", ""))
             if owner_plural:
                 self.enqueue((owner_plural, namespace, owner.get("name", "")))
+        if self._root_ca is not None and (
+            kind == kinds.NAMESPACES or (kind == kinds.CONFIG_MAPS and name == rootca.NAME)
+        ):
+            self.enqueue(("rootca", namespace or name))
         if kind == kinds.PODS:
             services, _ = self._store.list(kinds.SERVICES, namespace)
             for service in services:
@@ -228,6 +237,15 @@ class Controllers:
                 kinds.ENDPOINT_SLICES, namespace, label_selector=f"{endpoints.SERVICE_NAME_LABEL}={name}"
             )
             self.apply(endpoints.reconcile_slices(service, slices, pods, now=now).actions)
+            return None
+        if controller == "rootca":
+            namespace_obj = self._get(kinds.NAMESPACES, None, key[1])
+            if namespace_obj is None or self._root_ca is None:
+                return None
+            configmap = self._get(kinds.CONFIG_MAPS, key[1], rootca.NAME)
+            self.apply(
+                rootca.reconcile(namespace_obj, configmap, certificate_authority=self._root_ca).actions
+            )
             return None
         if controller == "gc-dependents":
             for kind, dependent in self._store.dependents(key[1]):
