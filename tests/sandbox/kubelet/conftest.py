@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import os
+import re
 import time
 import uuid
 
@@ -111,9 +113,29 @@ def resolver() -> FakeResolver:
     return FakeResolver()
 
 
+_CLUSTERS = itertools.count()
+_TEST_CLUSTER = re.compile(r"^kl-t([0-9a-f]+)x[0-9a-f]+-")
+
+
 @pytest.fixture
 def cluster_id() -> str:
-    return f"t{uuid.uuid4().hex[:8]}"
+    """Unique per test and naming this pytest process, so a later run can tell a leftover of a
+    killed run (its process is gone) from the namespaces of a run still going on in parallel."""
+    return f"t{os.getpid():x}x{next(_CLUSTERS):x}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _reap_namespaces_of_killed_test_runs():
+    """A test run killed mid-test (e.g. by a timeout) cannot tear down; clean up after it."""
+    if os.geteuid() != 0 or not os.path.isdir(network.NETNS_DIR):
+        return
+    dead = set()
+    for name in os.listdir(network.NETNS_DIR):
+        match = _TEST_CLUSTER.match(name)
+        if match and not os.path.exists(f"/proc/{int(match.group(1), 16)}"):
+            dead.add(name.rsplit("-", 1)[0].removeprefix("kl-"))
+    for cluster in sorted(dead):
+        asyncio.run(network.remove_leftovers(cluster))
 
 
 @pytest.fixture

@@ -57,10 +57,18 @@ def test_liveness_starts_alive_and_fails_out_after_consecutive_failures_only():
 
 def test_unready_readiness_probes_retry_fast_but_never_slower_than_spec():
     readiness = tracker(probes.Kind.READINESS, periodSeconds=5)
-    assert readiness.next_delay() == probes.FAST_RETRY_SECONDS
+    delays = []
+    for _ in range(8):
+        readiness.observe(False)
+        delays.append(readiness.next_delay())
+    assert delays[0] == probes.FIRST_RETRY_SECONDS
+    assert delays == sorted(delays) and delays[-1] == probes.FAST_RETRY_SECONDS
     readiness.observe(True)
     assert readiness.next_delay() == 5
-    assert tracker(probes.Kind.READINESS, periodSeconds=0.1).next_delay() == 0.1
+    short = tracker(probes.Kind.READINESS, periodSeconds=0.1)
+    for _ in range(8):
+        short.observe(False)
+    assert short.next_delay() == 0.1
     assert tracker(probes.Kind.LIVENESS, periodSeconds=7).next_delay() == 7
 
 

@@ -35,6 +35,7 @@ MS_REMOUNT = 32
 MS_BIND = 4096
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
+MNT_DETACH = 2
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
 PR_SET_PDEATHSIG = 1
@@ -176,12 +177,17 @@ def build(spec: dict) -> None:
     mount("tmpfs", rootfs, "tmpfs", 0, "mode=755")
     root = Root(rootfs, spec.get("writable_roots", []))
     root.mirror(root.rootfs, "/")
+    # Other pods' network namespaces are mounted under /run/netns; a container keeping copies of
+    # those mounts would keep every pod's namespace alive after it is deleted.
+    for netns_dir in ("/run/netns",):
+        while _libc.umount2(f"{rootfs}{netns_dir}".encode(), MNT_DETACH) == 0:
+            pass
+    if spec.get("dns_dir"):  # before the volumes: a volume under /etc must find /etc shadowed already
+        root.use_dns(spec["dns_dir"])
     for volume_mount in spec.get("mounts", []):
         root.bind(
             volume_mount["source"], volume_mount["target"], read_only=volume_mount.get("readOnly", False)
         )
-    if spec.get("dns_dir"):
-        root.use_dns(spec["dns_dir"])
     working_dir = spec.get("working_dir") or "/"
     root.ensure(working_dir, directory=True)
     os.chroot(rootfs)

@@ -17,6 +17,7 @@ import logging
 import os
 import pathlib
 import shutil
+import signal
 import socket
 from collections.abc import Callable
 from typing import TypeVar
@@ -127,7 +128,15 @@ async def run_ip(args: list[str], *, batch: list[str] | None = None) -> None:
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
-    _, stderr = await process.communicate(("\n".join(batch) + "\n").encode() if batch is not None else None)
+    communicating = asyncio.ensure_future(
+        process.communicate(("\n".join(batch) + "\n").encode() if batch is not None else None)
+    )
+    try:
+        _, stderr = await asyncio.shield(communicating)
+    except asyncio.CancelledError:
+        # Let `ip` finish: a cancelled caller must not leave a namespace being made behind its back.
+        await asyncio.wait([communicating])
+        raise
     if process.returncode != 0:
         raise errors.NetworkError(
             f"`{' '.join(command)}` failed: {stderr.decode(errors='replace').strip()}; "
@@ -159,13 +168,32 @@ async def remove_namespace(name: str) -> None:
     shutil.rmtree(ETC_NETNS_DIR / name, ignore_errors=True)
 
 
+async def kill_processes_in(name: str) -> int:
+    """SIGKILL every process inside network namespace `name` (what a crashed sandbox left running:
+    container processes die with the kubelet, but their children may not); return how many."""
+    process = await asyncio.create_subprocess_exec(
+        "ip", "netns", "pids", name, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+    )
+    output, _ = await process.communicate()
+    killed = 0
+    for pid in output.split():
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            os.kill(int(pid), signal.SIGKILL)
+            killed += 1
+    return killed
+
+
 async def remove_leftovers(cluster_id: str) -> list[str]:
-    """Remove every namespace and /etc/netns directory of sandbox `cluster_id`; return their names.
+    """Remove every namespace and /etc/netns directory of sandbox `cluster_id` (after killing any
+    process still inside); return the namespaces' names. Safe to call at any time, e.g. by
+    `kubelocal sandbox down` after a crash.
 
     Pod namespaces go first: deleting them destroys their veths, then the node namespace goes."""
     names = leftover_namespaces(cluster_id)
     node = addressing.node_namespace(cluster_id)
     for name in sorted(names, key=lambda n: n == node):
+        if await kill_processes_in(name):
+            LOGGER.warning("killed processes left in network namespace %s", name)
         await remove_namespace(name)
     for path in leftover_dns_dirs(cluster_id):
         shutil.rmtree(path, ignore_errors=True)

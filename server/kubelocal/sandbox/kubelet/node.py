@@ -39,7 +39,7 @@ from kubelocal.sandbox.kubelet import (
 )
 
 LOGGER = logging.getLogger(__name__)
-NODE_NAME = "kubelocal-sandbox"
+NODE_NAME = resolving.NODE_NAME
 BACKOFF_INITIAL_SECONDS = 0.25
 BACKOFF_MAX_SECONDS = 4.0
 BACKOFF_RESET_AFTER_SECONDS = 10.0
@@ -93,6 +93,7 @@ class PodRuntime:
         self.mounts_by_volume: dict[str, pathlib.Path] = {}
         self.stopping = asyncio.Event()
         self.task: asyncio.Task | None = None
+        self.recorded: set[tuple[str, str]] = set()
 
     @property
     def pod_ip(self) -> str:
@@ -146,7 +147,12 @@ class Kubelet:
     async def stop(self) -> None:
         """Kill every pod process, remove every namespace, veth, /etc/netns dir and file made."""
         pods = list(self._pods.values())
-        await asyncio.gather(*(self._kill(p, grace_seconds=1.0) for p in pods), return_exceptions=True)
+        results = await asyncio.gather(
+            *(self._kill(p, grace_seconds=1.0) for p in pods), return_exceptions=True
+        )
+        for pod, result in zip(pods, results, strict=True):
+            if isinstance(result, BaseException):  # the network teardown below still removes it
+                LOGGER.warning("stopping pod %s/%s failed: %s", pod.namespace, pod.name, result)
         self._pods.clear()
         if self._proxy is not None:
             await self._proxy.close()
@@ -345,7 +351,18 @@ class Kubelet:
         for state in [*pod.init_containers.values(), *pod.containers.values()]:
             if state.state == "waiting" and state.last_terminated is None:
                 state.reason, state.message = reason, message
+        self._event(pod, reason="Failed", message=f"Error: {message}", event_type="Warning", once=True)
         self._notify(pod)
+
+    def _event(
+        self, pod: PodRuntime, *, reason: str, message: str, event_type: str = "Normal", once: bool = False
+    ) -> None:
+        """Record an Event as a kubelet would; `once`: not again for the same reason and message."""
+        if once:
+            if (reason, message) in pod.recorded:
+                return
+            pod.recorded.add((reason, message))
+        resolving.record_event(self.resolver, pod.pod, reason=reason, message=message, event_type=event_type)
 
     async def _run_init(self, pod: PodRuntime, container: dict) -> bool:
         """Run one init container to success (retrying unless restartPolicy is Never)."""
@@ -394,6 +411,13 @@ class Kubelet:
             state.message = (
                 f"back-off {backoff:g}s restarting failed container={state.name} "
                 f"pod={pod.name}_{pod.namespace}({pod.uid})"
+            )
+            self._event(
+                pod,
+                reason="BackOff",
+                message=f"Back-off restarting failed container {state.name} "
+                f"in pod {pod.name}_{pod.namespace}",
+                event_type="Warning",
             )
             self._notify(pod)
             await _wait(pod.stopping, backoff)
@@ -475,6 +499,7 @@ class Kubelet:
             mounts = volumes.container_mounts(container, pod.plans)
         except errors.ContainerConfigError as error:
             state.state, state.reason, state.message = "waiting", "CreateContainerConfigError", str(error)
+            self._event(pod, reason="Failed", message=f"Error: {error}", event_type="Warning", once=True)
             self._notify(pod)
             return None
         is_stand_in = program is None
@@ -545,6 +570,7 @@ class Kubelet:
         state.state, state.reason, state.message, state.started_at = "running", "", "", started
         state.started = not (probes_enabled and container.get("startupProbe"))
         state.ready = state.started and not (probes_enabled and container.get("readinessProbe"))
+        self._event(pod, reason="Started", message=f"Started container {name}")
         self._notify(pod)
         probe_task = None
         if probes_enabled and any(
@@ -650,7 +676,10 @@ class Kubelet:
 
     async def _kill(self, pod: PodRuntime, *, grace_seconds: float) -> None:
         pod.stopping.set()
-        processes = [p for p in pod.processes.values() if p.returncode is None]
+        running = {name: p for name, p in pod.processes.items() if p.returncode is None}
+        for name in running:
+            self._event(pod, reason="Killing", message=f"Stopping container {name}")
+        processes = list(running.values())
         await asyncio.gather(*(runtime.terminate(p, grace_seconds=grace_seconds) for p in processes))
         if pod.task is not None:
             pod.task.cancel()
@@ -690,6 +719,27 @@ class Kubelet:
                 f"nothing accepts connections on port {port} of pod {namespace}/{name} ({error}); "
                 "check the port and that the container listens on it"
             ) from error
+
+    async def exec_in_container(
+        self, namespace: str, name: str, container: str | None, command: list[str], *, stdin: bool = False
+    ) -> asyncio.subprocess.Process:
+        """Start `command` inside a running container (its root, cwd, hostname, network and env),
+        as `kubectl exec` does; stdout and stderr are pipes, stdin too when asked."""
+        pod = self._pod(namespace, name)
+        chosen = self._container_name(pod, container)
+        process = pod.processes.get(chosen)
+        if process is None or process.returncode is not None:
+            raise errors.ContainerNotFound(
+                f"container {chosen} is not running in pod {namespace}/{name}; wait until it runs"
+            )
+        return await asyncio.create_subprocess_exec(
+            "nsenter", "-t", str(process.pid), "-m", "-u", "-n", "-r", "-w", "--", *command,
+            env=pod.envs.get(chosen, {}),
+            stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
+        )  # fmt: skip
 
     def _container_name(self, pod: PodRuntime, container: str | None) -> str:
         names = [*pod.containers, *pod.init_containers]

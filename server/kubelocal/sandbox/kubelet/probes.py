@@ -3,8 +3,9 @@
 As a kubelet: a readiness or startup probe starts failing (unknown), a liveness probe succeeding;
 the result flips after `successThreshold` consecutive successes or `failureThreshold` consecutive
 failures. Timing uses the spec's initialDelaySeconds/periodSeconds/timeoutSeconds, except that a
-readiness probe that has not yet succeeded is retried every `FAST_RETRY_SECONDS` (never slower
-than the spec's period), so pods become Ready promptly; failures still need the spec's threshold.
+readiness probe that has not yet succeeded is retried quickly (from `FIRST_RETRY_SECONDS`,
+doubling up to `FAST_RETRY_SECONDS`, never slower than the spec's period), so pods become Ready
+promptly without busy probing; failures still need the spec's threshold.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 
+FIRST_RETRY_SECONDS = 0.01
 FAST_RETRY_SECONDS = 0.2
 
 
@@ -104,8 +106,10 @@ class Tracker:
         self.failed_out = False
         self._successes = 0
         self._failures = 0
+        self._attempts = 0
 
     def observe(self, success: bool) -> None:
+        self._attempts += 1
         if success:
             self._successes += 1
             self._failures = 0
@@ -121,7 +125,8 @@ class Tracker:
     def next_delay(self) -> float:
         """Seconds until the next probe."""
         if self.kind is Kind.READINESS and not self.succeeded:
-            return min(FAST_RETRY_SECONDS, self.timing.period)
+            fast = FIRST_RETRY_SECONDS * 2 ** max(0, self._attempts - 1)
+            return min(fast, FAST_RETRY_SECONDS, self.timing.period)
         return self.timing.period
 
 

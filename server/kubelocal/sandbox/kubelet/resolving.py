@@ -12,12 +12,19 @@ import base64
 import hashlib
 import json
 import logging
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+from kubelocal.sandbox import errors as api_errors
+from kubelocal.sandbox import kinds as api_kinds
+from kubelocal.sandbox import store as store_module
 
 LOGGER = logging.getLogger(__name__)
 
 #: The ConfigMap every namespace of a real cluster has, read by the default projected volume.
 ROOT_CA_CONFIG_MAP = "kube-root-ca.crt"
+#: The node the sandbox's store registers; the kubelet reports as it.
+NODE_NAME = "sandbox-node"
 
 
 @runtime_checkable
@@ -82,35 +89,36 @@ def sandbox_token(*, namespace: str, service_account: str, audience: str | None,
 
 
 class StoreResolver:
-    """The Resolver over a sandbox `Store` (duck-typed: get/list/create with `kinds` constants).
+    """The Resolver over the sandbox's `Store` (in-process, no HTTP).
 
     `ca_certificate` (PEM) stands in for the `kube-root-ca.crt` ConfigMap when the store has none,
-    so the default projected service-account volume works before any controller publishes it.
-    `token_factory`, when given, makes service-account tokens the API server accepts; otherwise
-    `sandbox_token` makes an unsigned one.
+    so the default projected service-account volume works before anything publishes it.
+    `token_factory(namespace=, service_account=, audience=, expiration_seconds=)`, when given,
+    makes service-account tokens the API server accepts; otherwise `sandbox_token` makes one.
     """
 
     def __init__(
         self,
         *,
-        store: Any,
-        kinds: Any,
-        not_found: type[Exception],
+        store: store_module.Store,
         cluster_id: str,
         ca_certificate: str = "",
-        token_factory: Any = None,
+        token_factory: Callable[..., str] | None = None,
+        kinds: object = None,
+        not_found: object = None,
     ) -> None:
+        # `kinds` and `not_found` were parameters of the first version (before the store existed);
+        # still accepted so wiring written against it keeps working, and unused.
+        del kinds, not_found
         self._store = store
-        self._kinds = kinds
-        self._not_found = not_found
         self._cluster_id = cluster_id
         self._ca_certificate = ca_certificate
         self._token_factory = token_factory
 
     def get_config_map(self, namespace: str, name: str) -> dict | None:
         try:
-            return self._store.get(self._kinds.CONFIG_MAPS, namespace, name)
-        except self._not_found:
+            return self._store.get(api_kinds.CONFIG_MAPS, namespace, name)
+        except api_errors.NotFound:
             if name == ROOT_CA_CONFIG_MAP and self._ca_certificate:
                 return {
                     "metadata": {"name": name, "namespace": namespace},
@@ -120,8 +128,8 @@ class StoreResolver:
 
     def get_secret(self, namespace: str, name: str) -> dict | None:
         try:
-            return self._store.get(self._kinds.SECRETS, namespace, name)
-        except self._not_found:
+            return self._store.get(api_kinds.SECRETS, namespace, name)
+        except api_errors.NotFound:
             return None
 
     def service_account_token(
@@ -144,7 +152,7 @@ class StoreResolver:
         )
 
     def list_services(self, namespace: str) -> list[dict]:
-        items, _ = self._store.list(self._kinds.SERVICES, namespace)
+        items, _ = self._store.list(api_kinds.SERVICES, namespace)
         return items
 
     def record_event(self, pod: dict, *, reason: str, message: str, event_type: str = "Normal") -> None:
@@ -164,8 +172,8 @@ class StoreResolver:
             "reason": reason,
             "message": message,
             "type": event_type,
-            "source": {"component": "kubelet", "host": "kubelocal-sandbox"},
+            "source": {"component": "kubelet", "host": NODE_NAME},
             "reportingComponent": "kubelet",
             "count": 1,
         }
-        self._store.create(self._kinds.EVENTS, event, namespace=namespace)
+        self._store.create(api_kinds.EVENTS, event, namespace=namespace)

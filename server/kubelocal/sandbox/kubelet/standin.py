@@ -132,7 +132,14 @@ async def serve(*, image: str, pod: str, container: str, ports_file: str) -> Non
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(open_ports()))
+    reopening: set[asyncio.Task] = set()
+
+    def reopen() -> None:
+        task = loop.create_task(open_ports())
+        reopening.add(task)
+        task.add_done_callback(reopening.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, reopen)
     await open_ports()
     await stop.wait()
     for server in servers.values():
