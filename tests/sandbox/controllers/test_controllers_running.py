@@ -242,3 +242,14 @@ async def test_root_ca_is_published_in_every_namespace_and_kept():
         assert await eventually(lambda: published("demo"))
     finally:
         await controllers.stop()
+
+
+async def test_controllers_record_events_as_kube_does(cluster):
+    cluster.create(kinds.DEPLOYMENTS, deployment_body())
+    assert await eventually(lambda: rolled_out(cluster))
+    recorded = {
+        (e["involvedObject"]["kind"], e["reason"], e["message"].split(" ")[0])
+        for e in cluster.list(kinds.EVENTS, "default")[0]
+    }
+    assert ("Deployment", "ScalingReplicaSet", "Scaled") in recorded
+    assert ("ReplicaSet", "SuccessfulCreate", "Created") in recorded

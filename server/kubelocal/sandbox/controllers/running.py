@@ -21,6 +21,7 @@ from kubelocal.sandbox.controllers import (
     actions,
     deployment,
     endpoints,
+    events,
     garbage,
     job,
     objects,
@@ -221,7 +222,7 @@ class Controllers:
                 decision = statefulset.reconcile(obj, self._owned(kinds.PODS, namespace, obj), now=now)
             else:
                 decision = job.reconcile(obj, self._owned(kinds.PODS, namespace, obj), now=now)
-            self.apply(decision.actions)
+            self.apply(decision.actions, owner=(kind.kind, obj))
             return decision.requeue_after
         if controller == "endpoints":
             _, namespace, name = key
@@ -292,35 +293,62 @@ class Controllers:
 
     # ------------------------------------------------------------------ actions -> store
 
-    def apply(self, todo: list[actions.Action]) -> None:
-        """Apply actions in order; a delete of something already gone is fine."""
+    def apply(self, todo: list[actions.Action], *, owner: tuple[str, dict] | None = None) -> None:
+        """Apply actions in order; a delete of something already gone is fine.
+
+        owner: (kind, object) of the controller that decided, to record Events as kube does.
+        """
         for action in todo:
-            if isinstance(action, actions.Create):
-                self._store.create(BY_PLURAL[action.resource], action.body, namespace=action.namespace)
-            elif isinstance(action, actions.Delete):
-                try:
-                    self._store.delete(
-                        BY_PLURAL[action.resource],
-                        action.namespace,
-                        action.name,
-                        propagation=action.propagation,
-                        preconditions={"uid": action.uid} if action.uid else None,
-                    )
-                except errors.NotFound:
-                    pass
-            elif isinstance(action, actions.Patch):
-                self._store.patch(
+            old_replicas = self._replicas_before(action) if owner is not None else None
+            if self._apply_one(action) and owner is not None:
+                self._record(owner, action, old_replicas)
+
+    def _replicas_before(self, action: actions.Action) -> int | None:
+        if not isinstance(action, actions.Patch) or action.resource != "replicasets":
+            return None
+        current = self._get(kinds.REPLICA_SETS, action.namespace, action.name)
+        return None if current is None else int((current.get("spec") or {}).get("replicas", 0))
+
+    def _record(self, owner: tuple[str, dict], action: actions.Action, old_replicas: int | None) -> None:
+        event = events.event_for(
+            owner_kind=owner[0], owner=owner[1], action=action, now=self._clock(), old_replicas=old_replicas
+        )
+        if event is None:
+            return
+        try:
+            self._store.create(kinds.EVENTS, event)
+        except errors.ApiError as error:  # an Event only informs: never fail the decision for it
+            log.debug("event not recorded: %s", error)
+
+    def _apply_one(self, action: actions.Action) -> bool:
+        """Apply one action; False when there was nothing to do (deleting what is gone)."""
+        if isinstance(action, actions.Create):
+            self._store.create(BY_PLURAL[action.resource], action.body, namespace=action.namespace)
+        elif isinstance(action, actions.Delete):
+            try:
+                self._store.delete(
                     BY_PLURAL[action.resource],
                     action.namespace,
                     action.name,
-                    action.patch,
-                    patch_type=MERGE_PATCH,
-                    subresource=action.subresource,
+                    propagation=action.propagation,
+                    preconditions={"uid": action.uid} if action.uid else None,
                 )
-            elif isinstance(action, actions.SetStatus):
-                kind = BY_PLURAL[action.resource]
-                current = self._store.get(kind, action.namespace, action.name)
-                current["status"] = action.status
-                self._store.update(kind, current, subresource="status")
-            elif isinstance(action, actions.Update):
-                self._store.update(BY_PLURAL[action.resource], action.body)
+            except errors.NotFound:
+                return False
+        elif isinstance(action, actions.Patch):
+            self._store.patch(
+                BY_PLURAL[action.resource],
+                action.namespace,
+                action.name,
+                action.patch,
+                patch_type=MERGE_PATCH,
+                subresource=action.subresource,
+            )
+        elif isinstance(action, actions.SetStatus):
+            kind = BY_PLURAL[action.resource]
+            current = self._store.get(kind, action.namespace, action.name)
+            current["status"] = action.status
+            self._store.update(kind, current, subresource="status")
+        elif isinstance(action, actions.Update):
+            self._store.update(BY_PLURAL[action.resource], action.body)
+        return True
