@@ -34,6 +34,11 @@ SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/16")
 KUBERNETES_SERVICE_IP = "10.96.0.1"
 INITIAL_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 _GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+_ROOT_CA_DESCRIPTION = (
+    "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such "
+    "as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions "
+    "of Kubernetes clusters."
+)
 _STATUS_KEEPING_KINDS = frozenset(k for k in kinds.ALL if "status" in k.subresources)
 
 
@@ -152,12 +157,17 @@ class Store:
     `kubernetes` Service (10.96.0.1) in `default`.
     """
 
-    def __init__(self, *, history_size: int = 10_000, graceful_pod_deletion: bool = True) -> None:
+    def __init__(
+        self, *, history_size: int = 10_000, graceful_pod_deletion: bool = True, root_ca: str = ""
+    ) -> None:
         """history_size: changes kept for watches to resume from (older ones get 410 Gone).
 
         graceful_pod_deletion: pods with a grace period stay Terminating until deleted again with grace
         period 0 (the kubelet's job). Without a kubelet (tests of the API alone), set it False.
+        root_ca: the API server's CA (PEM), published in every namespace as the `kube-root-ca.crt`
+        ConfigMap, as the real root-ca-cert-publisher does ("" publishes nothing).
         """
+        self._root_ca = root_ca
         self._objects: dict[kinds.Kind, dict[tuple[str, str], dict]] = {kind: {} for kind in kinds.ALL}
         self._revision = 0
         self._history: collections.deque[_Change] = collections.deque()
@@ -254,6 +264,8 @@ class Store:
         metadata["uid"] = str(uuid.uuid4())
         self._reset_status(kind, obj)
         store_defaults.default(kind, obj)
+        if kind == kinds.PODS:
+            self._admit_pod(obj)
         validation.validate(kind, obj)
         name = metadata["name"]
         if _key(kind, namespace, name) in self._objects[kind]:
@@ -265,8 +277,9 @@ class Store:
         if dry_run:
             return obj
         self._write(kind, obj, "ADDED", None)
-        if kind == kinds.NAMESPACES and name != "":
+        if kind == kinds.NAMESPACES:
             self._create_default_service_account(name)
+            self._publish_root_ca(name)
         return copy_object(obj)
 
     def update(
@@ -554,7 +567,7 @@ class Store:
         if kind not in _STATUS_KEEPING_KINDS:
             return
         if kind == kinds.PODS:
-            obj["status"] = {"phase": "Pending"}
+            obj["status"] = {"phase": "Pending", "qosClass": store_defaults.qos_class(obj.get("spec") or {})}
         elif kind == kinds.NAMESPACES:
             obj["status"] = {"phase": "Active"}
         elif kind == kinds.SERVICES:
@@ -819,6 +832,41 @@ class Store:
         if (namespace, "default") in self._objects[kinds.SERVICE_ACCOUNTS]:
             return
         self.create(kinds.SERVICE_ACCOUNTS, {"metadata": {"name": "default", "namespace": namespace}})
+
+    def _publish_root_ca(self, namespace: str) -> None:
+        if self._root_ca and (namespace, "kube-root-ca.crt") not in self._objects[kinds.CONFIG_MAPS]:
+            self.create(
+                kinds.CONFIG_MAPS,
+                {
+                    "metadata": {
+                        "name": "kube-root-ca.crt",
+                        "namespace": namespace,
+                        "annotations": {"kubernetes.io/description": _ROOT_CA_DESCRIPTION},
+                    },
+                    "data": {"ca.crt": self._root_ca},
+                },
+            )
+
+    def _admit_pod(self, pod: dict) -> None:
+        """The ServiceAccount admission plugin: the account must exist; its token volume is added."""
+        spec = pod.get("spec") or {}
+        namespace = pod["metadata"]["namespace"]
+        account = spec.get("serviceAccountName") or "default"
+        found = self._objects[kinds.SERVICE_ACCOUNTS].get((namespace, account))
+        if found is None:
+            raise errors.Forbidden(
+                f'pods "{pod["metadata"].get("name", "")}" is forbidden: error looking up service account '
+                f'{namespace}/{account}: serviceaccount "{account}" not found',
+                kind="pods",
+                name=pod["metadata"].get("name"),
+            )
+        if (
+            found.get("automountServiceAccountToken") is False
+            and spec.get("automountServiceAccountToken") is None
+        ):
+            return
+        suffix = "".join(secrets.choice(_GENERATE_ALPHABET) for _ in range(5))
+        store_defaults.admit_service_account(pod, suffix=suffix)
 
     def _bootstrap(self) -> None:
         for name in INITIAL_NAMESPACES:

@@ -25,6 +25,13 @@ def default(kind: kinds.Kind, obj: dict[str, Any]) -> None:
 def _pod(obj: dict[str, Any]) -> None:
     spec = obj.setdefault("spec", {})
     pod_spec(spec)
+    # What admission plugins and the scheduler add to pods (not to pod templates).
+    if spec.get("serviceAccountName") is None and spec.get("serviceAccount"):
+        spec["serviceAccountName"] = spec["serviceAccount"]
+    spec.setdefault("serviceAccountName", "default")
+    spec.setdefault("serviceAccount", spec["serviceAccountName"])
+    spec.setdefault("enableServiceLinks", True)
+    spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
     spec.setdefault("nodeName", NODE_NAME)
     spec.setdefault("priority", 0)
     if spec.get("tolerations") is None:
@@ -44,6 +51,58 @@ def _pod(obj: dict[str, Any]) -> None:
         ]
 
 
+SERVICE_ACCOUNT_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+def admit_service_account(pod: dict[str, Any], *, suffix: str) -> None:
+    """What the ServiceAccount admission plugin adds to a new pod: the `kube-api-access-<suffix>`
+    projected volume (token, kube-root-ca.crt, namespace) mounted read-only in every container,
+    unless automountServiceAccountToken is false or a container already mounts that path.
+    """
+    spec = pod.get("spec") or {}
+    if spec.get("automountServiceAccountToken") is False:
+        return
+    containers = (spec.get("initContainers") or []) + (spec.get("containers") or [])
+    if any(
+        mount.get("mountPath") == SERVICE_ACCOUNT_MOUNT_PATH
+        for container in containers
+        for mount in container.get("volumeMounts") or []
+    ):
+        return
+    name = f"kube-api-access-{suffix}"
+    spec.setdefault("volumes", []).append(
+        {
+            "name": name,
+            "projected": {
+                "defaultMode": 0o644,
+                "sources": [
+                    {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                    {
+                        "configMap": {
+                            "name": "kube-root-ca.crt",
+                            "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                        }
+                    },
+                    {
+                        "downwardAPI": {
+                            "items": [
+                                {
+                                    "path": "namespace",
+                                    "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"},
+                                }
+                            ]
+                        }
+                    },
+                ],
+            },
+        }
+    )
+    for container in containers:
+        container.setdefault("volumeMounts", []).append(
+            {"name": name, "readOnly": True, "mountPath": SERVICE_ACCOUNT_MOUNT_PATH}
+        )
+
+
 def pod_spec(spec: dict[str, Any]) -> None:
     """Defaults of a PodSpec (pods and every pod template)."""
     spec.setdefault("restartPolicy", "Always")
@@ -51,12 +110,6 @@ def pod_spec(spec: dict[str, Any]) -> None:
     spec.setdefault("schedulerName", "default-scheduler")
     spec.setdefault("terminationGracePeriodSeconds", 30)
     spec.setdefault("securityContext", {})
-    if spec.get("serviceAccountName") is None and spec.get("serviceAccount"):
-        spec["serviceAccountName"] = spec["serviceAccount"]
-    spec.setdefault("serviceAccountName", "default")
-    spec.setdefault("serviceAccount", spec["serviceAccountName"])
-    spec.setdefault("enableServiceLinks", True)
-    spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
     for container in (spec.get("initContainers") or []) + (spec.get("containers") or []):
         if isinstance(container, dict):
             _container(container)
@@ -198,6 +251,25 @@ def _namespace(obj: dict[str, Any]) -> None:
 
 def _secret(obj: dict[str, Any]) -> None:
     obj.setdefault("type", "Opaque")
+
+
+def qos_class(spec: dict[str, Any]) -> str:
+    """The pod's QoS class as the real server computes it from its containers' resources."""
+    containers = (spec.get("initContainers") or []) + (spec.get("containers") or [])
+    requests_seen = limits_seen = False
+    guaranteed = True
+    for container in containers:
+        resources = container.get("resources") or {}
+        requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
+        requests_seen |= bool(requests)
+        limits_seen |= bool(limits)
+        for resource in ("cpu", "memory"):
+            limit = limits.get(resource)
+            if limit is None or str(requests.get(resource, limit)) != str(limit):
+                guaranteed = False
+    if not requests_seen and not limits_seen:
+        return "BestEffort"
+    return "Guaranteed" if guaranteed else "Burstable"
 
 
 def node_status() -> dict[str, Any]:

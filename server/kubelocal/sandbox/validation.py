@@ -203,20 +203,41 @@ def _decode(value: Any, original: Schema, path: str, unknown: list[str], kind: k
     if isinstance(value, dict):
         properties = schema.get("properties")
         additional = schema.get("additionalProperties")
+        required = schema.get("required") or ()
         for key in list(value):
             child_path = f"{path}.{key}" if path else key
             if properties is not None and key in properties:
-                _decode(value[key], properties[key], child_path, unknown, kind)
+                child_schema = properties[key]
             elif isinstance(additional, dict):
-                _decode(value[key], additional, child_path, unknown, kind)
+                child_schema = additional
             elif properties is not None or additional is False:
                 unknown.append(child_path)
                 del value[key]
+                continue
+            else:
+                continue
+            child = value[key]
+            if properties is not None and key not in required and _omitted(child, child_schema):
+                del value[key]  # as Go's omitempty drops it when the server re-encodes the object
+                continue
+            _decode(child, child_schema, child_path, unknown, kind)
     elif isinstance(value, list):
         items = schema.get("items")
         if isinstance(items, dict):
             for index, item in enumerate(value):
                 _decode(item, items, f"{path}[{index}]", unknown, kind)
+
+
+def _omitted(value: Any, schema: Schema) -> bool:
+    """Whether the real server would drop this field value: null, an empty list, or an empty map."""
+    if value is None:
+        return True
+    if value == []:
+        return True
+    if value == {}:
+        resolved = resolve(schema)
+        return "properties" not in resolved and isinstance(resolved.get("additionalProperties"), dict)
+    return False
 
 
 def _fold_string_data(secret: dict) -> None:
