@@ -2,9 +2,10 @@
 paths that do not exist on the workstation, read-only projections, a shared emptyDir, hostname),
 the workstation's files untouched afterwards, init containers, restartPolicy Never / OnFailure /
 Always with back-off and previous logs, config errors until the ConfigMap appears, probes making
-a pod ready and restarting it, exec inside a container, stand-ins answering on declared and
-targeted ports, logs (tail, previous, follow), termination grace periods, and a zipapp from a
-ConfigMap run on a stock Python image (how kubelocal's agent runs)."""
+a pod ready and restarting it, exec inside a container, sidecar init containers, stand-ins
+answering on declared and targeted ports, logs (tail, previous, follow), termination grace
+periods with postStart/preStop hooks, and a zipapp from a ConfigMap run on a stock Python image
+(how kubelocal's agent runs), and ConfigMap volumes following changes."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import zipapp
 import pytest
 from conftest import condition, make_pod, make_service, needs_root, python_container, wait_for
 
-from kubelocal.sandbox.kubelet import network, node
+from kubelocal.sandbox.kubelet import errors, network, node
 
 pytestmark = [pytest.mark.slow, needs_root]
 
@@ -288,7 +289,7 @@ async def test_logs_tail_and_follow(kubelet):
         kubelet.read_log("default", "talk", None, previous=True)
 
 
-async def test_kill_pod_honours_the_grace_period(kubelet):
+async def test_kill_pod_honours_the_grace_period(kubelet, tmp_path):
     graceful = python_container(
         "import signal, sys, time\n"
         "def bye(*_):\n    print('bye', flush=True); sys.exit(0)\n"
@@ -300,7 +301,15 @@ async def test_kill_pod_honours_the_grace_period(kubelet):
         "print('up', flush=True)\ntime.sleep(60)",
         name="stubborn",
     )
-    pod = make_pod("both", [graceful, stubborn])
+    graceful["lifecycle"] = {
+        "postStart": {"exec": {"command": ["sh", "-c", "echo started > /hooks"]}},
+        "preStop": {"exec": {"command": ["sh", "-c", "echo stopping >> /hooks; cp /hooks /shared/hooks"]}},
+    }
+    graceful["volumeMounts"] = [{"name": "shared", "mountPath": "/shared"}]
+    # A hostPath that exists is the workstation's own directory: the hooks' trace outlives the pod.
+    pod = make_pod(
+        "both", [graceful, stubborn], volumes=[{"name": "shared", "hostPath": {"path": str(tmp_path)}}]
+    )
     await kubelet.sync_pod(pod)
     runtime_pod = kubelet._pods[("default", "both")]
     logs = [runtime_pod.log_path("main", 0), runtime_pod.log_path("stubborn", 0)]
@@ -310,11 +319,20 @@ async def test_kill_pod_honours_the_grace_period(kubelet):
     began = asyncio.get_running_loop().time()
     await kubelet.kill_pod(pod, grace_period_seconds=1)
     elapsed = asyncio.get_running_loop().time() - began
+    assert (tmp_path / "hooks").read_text() == "started\nstopping\n"
     assert processes["main"].returncode == 0
     assert processes["stubborn"].returncode == -9
     assert 0.9 < elapsed < 5
     assert not log_path.exists()
-    assert kubelet.pod_status(pod)["phase"] == "Pending"
+    final = kubelet.pod_status(pod)  # what a kubelet reports last for a deleted pod
+    assert final["phase"] == "Failed"
+    assert {c["name"]: c["state"]["terminated"]["exitCode"] for c in final["containerStatuses"]} == {
+        "main": 0,
+        "stubborn": 137,
+    }
+    assert not any(c["ready"] for c in final["containerStatuses"])
+    assert final["podIP"]
+    assert kubelet.pod_status(make_pod("both", []))["phase"] == "Pending"  # another pod of that name
 
 
 async def test_a_zipapp_from_a_config_map_runs_on_a_stock_python_image(kubelet, resolver, tmp_path):
@@ -344,3 +362,61 @@ async def test_a_zipapp_from_a_config_map_runs_on_a_stock_python_image(kubelet, 
     await kubelet.sync_pod(pod)
     assert (await finished(kubelet, pod))["phase"] == "Succeeded", kubelet.read_log("default", "agent", None)
     assert kubelet.read_log("default", "agent", None) == b"agent ['--serve']\n"
+
+
+CONNECT_9901 = "import socket; socket.create_connection(('127.0.0.1', 9901))"
+
+
+async def test_sidecar_init_containers_keep_running_beside_the_containers(kubelet):
+    sidecar = python_container(
+        "import http.server\n"
+        "class H(http.server.BaseHTTPRequestHandler):\n"
+        "    def do_GET(self):\n"
+        "        self.send_response(200); self.end_headers(); self.wfile.write(b'sidecar')\n"
+        "http.server.HTTPServer(('127.0.0.1', 9901), H).serve_forever()\n",
+        name="proxy",
+        restartPolicy="Always",
+        startupProbe={"exec": {"command": ["python", "-c", CONNECT_9901]}, "periodSeconds": 0.1},
+    )
+    main = python_container(
+        "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:9901').read())"
+    )
+    pod = make_pod("with-sidecar", [main], initContainers=[sidecar], restartPolicy="Never")
+    await kubelet.sync_pod(pod)
+    await wait_for(
+        lambda: kubelet.pod_status(pod)["containerStatuses"][0]["state"].get("terminated"), what="main done"
+    )
+    status = kubelet.pod_status(pod)
+    assert status["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 0
+    assert kubelet.read_log("default", "with-sidecar", "main") == b"b'sidecar'\n"
+    assert status["initContainerStatuses"][0]["started"] is True
+    # Once the containers have ended for good, the sidecar is stopped and the pod completes.
+    await wait_for(
+        lambda: kubelet.pod_status(pod)["initContainerStatuses"][0]["state"].get("terminated"),
+        what="sidecar stop",
+    )
+    assert kubelet.pod_status(pod)["phase"] == "Succeeded"
+    assert kubelet.pod_status(pod)["initContainerStatuses"][0]["restartCount"] == 0
+
+
+async def test_config_map_volumes_follow_changes_while_the_pod_runs(kubelet, resolver):
+    resolver.add_config_map("live", {"color": "red"})
+    watcher = python_container(
+        "import time\nseen = None\nwhile True:\n"
+        "    now = open('/config/color').read()\n"
+        "    if now != seen:\n        print(now, flush=True); seen = now\n"
+        "    time.sleep(0.05)",
+        volumeMounts=[{"name": "config", "mountPath": "/config"}],
+    )
+    pod = make_pod("watcher", [watcher], volumes=[{"name": "config", "configMap": {"name": "live"}}])
+    await kubelet.sync_pod(pod)
+
+    def log() -> bytes:
+        try:
+            return kubelet.read_log("default", "watcher", None)
+        except errors.ContainerNotFound:  # not started yet
+            return b""
+
+    await wait_for(lambda: log() == b"red\n", what="first content")
+    resolver.add_config_map("live", {"color": "blue"})
+    await wait_for(lambda: log() == b"red\nblue\n", what="updated content")

@@ -1,6 +1,6 @@
 """Service DNS as hosts files (pure): every name form a cluster DNS answers, short names only for
 the pod's own namespace, headless services to endpoint IPs with per-endpoint hostnames, the pod's
-own hostname and subdomain, and the resolv.conf search list."""
+own hostname and subdomain, hostAliases, and the resolv.conf search list with dnsConfig."""
 
 from __future__ import annotations
 
@@ -61,3 +61,20 @@ def test_pod_identity_uses_hostname_and_subdomain():
 
 def test_resolv_conf_searches_the_namespace_first():
     assert "search shop.svc.cluster.local svc.cluster.local cluster.local" in hostfiles.resolv_conf("shop")
+
+
+def test_host_aliases_and_dns_config_are_honoured():
+    pod = make_pod(
+        "web",
+        [],
+        hostAliases=[{"ip": "10.1.2.3", "hostnames": ["legacy.example", "old"]}],
+        dnsConfig={
+            "searches": ["corp.example"],
+            "options": [{"name": "ndots", "value": "2"}, {"name": "edns0"}],
+        },
+    )
+    identity = hostfiles.pod_identity(pod, "10.244.0.4")
+    assert lines_for(hostfiles.hosts_file(identity, []), "10.1.2.3") == {"legacy.example", "old"}
+    conf = hostfiles.resolv_conf("default", searches=identity.searches, options=identity.options)
+    assert "search default.svc.cluster.local svc.cluster.local cluster.local corp.example\n" in conf
+    assert "options ndots:2 timeout:1 attempts:1 edns0\n" in conf

@@ -1,8 +1,8 @@
 """The pod network, end to end with real namespaces: pod-to-pod TCP, pod-to-service by every DNS
 name through the service proxy (round robin, reset without endpoints), pods reaching a
 workstation-loopback endpoint (how they reach the API server), the workstation NOT reaching pod
-IPs or ClusterIPs, open_pod_port to a pod's own localhost, stop() leaving nothing behind, and the
-clean-up of what a crashed sandbox left (processes inside its namespaces included)."""
+IPs or ClusterIPs, open_pod_port to a pod's own localhost (IPv4, else IPv6), stop() leaving
+nothing behind, and the clean-up of what a crashed sandbox left (processes in its namespaces)."""
 
 from __future__ import annotations
 
@@ -171,6 +171,22 @@ async def test_open_pod_port_reaches_the_pods_own_localhost(kubelet):
     assert writer is not None
     writer.write(b"GET / HTTP/1.0\r\n\r\n")
     assert (await reader.read()).endswith(b"hello from private")
+    writer.close()
+    ipv6_only = python_container(
+        "import socket, time\ns = socket.socket(socket.AF_INET6); s.bind(('::1', 7070)); s.listen()\n"
+        "while True:\n    c, _ = s.accept(); c.sendall(b'six'); c.close()",
+        name="six",
+    )
+    six = make_pod("six", [ipv6_only])
+    await kubelet.sync_pod(six)
+    await wait_for(lambda: kubelet.pod_status(six)["phase"] == "Running", what="ipv6 pod running")
+    for _ in range(100):
+        try:
+            reader, writer = await kubelet.open_pod_port("default", "six", 7070)
+            break
+        except errors.PortUnreachable:
+            await asyncio.sleep(0.05)
+    assert await reader.read() == b"six"
     writer.close()
     with pytest.raises(errors.PortUnreachable, match="port 9"):
         await kubelet.open_pod_port("default", "private", 9)

@@ -1,5 +1,6 @@
 """Pod status (pure): phase rules (Pending, Running, Succeeded, Failed, restarting containers),
-Ready/ContainersReady/Initialized conditions and their transition times, container status shape."""
+Ready/ContainersReady/Initialized conditions and their transition times, container status shape,
+and the QoS class."""
 
 from __future__ import annotations
 
@@ -79,3 +80,21 @@ def test_container_status_shape():
     assert reported["lastState"]["terminated"]["exitCode"] == 3
     assert reported["restartCount"] == 2
     assert reported["ready"] is False
+
+
+def test_qos_class():
+    def spec(*resources):
+        return {"containers": [{"name": f"c{i}", "resources": r} for i, r in enumerate(resources)]}
+
+    exact = {"limits": {"cpu": "1", "memory": "1Gi"}}
+    assert (
+        statuses.qos_class(spec(exact, {"limits": {"cpu": "2", "memory": "2Gi"}, "requests": {"cpu": "2"}}))
+        == "Guaranteed"
+    )
+    assert statuses.qos_class(spec(exact, {})) == "Burstable"
+    assert statuses.qos_class(spec({"requests": {"memory": "1Gi"}})) == "Burstable"
+    assert (
+        statuses.qos_class(spec({"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "500m"}}))
+        == "Burstable"
+    )
+    assert statuses.qos_class(spec({}, {})) == "BestEffort"

@@ -20,6 +20,11 @@ class PodIdentity:
     hostname: str
     address: str
     subdomain: str = ""
+    #: spec.hostAliases as (ip, hostnames) pairs, appended as kubelets append them
+    aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: spec.dnsConfig searches and options, added to resolv.conf
+    searches: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()
 
 
 def pod_identity(pod: dict, address: str) -> PodIdentity:
@@ -31,6 +36,17 @@ def pod_identity(pod: dict, address: str) -> PodIdentity:
         hostname=(spec.get("hostname") or metadata["name"])[:63],
         address=address,
         subdomain=spec.get("subdomain", ""),
+        aliases=tuple(
+            (alias["ip"], tuple(alias.get("hostnames") or ()))
+            for alias in spec.get("hostAliases") or []
+            if alias.get("ip")
+        ),
+        searches=tuple((spec.get("dnsConfig") or {}).get("searches") or ()),
+        options=tuple(
+            option["name"] + (f":{option['value']}" if option.get("value") else "")
+            for option in (spec.get("dnsConfig") or {}).get("options") or []
+            if option.get("name")
+        ),
     )
 
 
@@ -84,14 +100,22 @@ def hosts_file(pod: PodIdentity, records: list[tuple[str, str, str]]) -> str:
         if namespace == pod.namespace:
             names.append(relative)
         lines.append(f"{address}\t{' '.join(names)}")
+    if pod.aliases:
+        lines.append("# Entries added by HostAliases.")
+        lines += [f"{ip}\t{' '.join(names)}" for ip, names in pod.aliases]
     return "\n".join(lines) + "\n"
 
 
-def resolv_conf(namespace: str) -> str:
-    """resolv.conf with the cluster's search list (no nameserver answers: the hosts file does)."""
+def resolv_conf(namespace: str, *, searches: tuple[str, ...] = (), options: tuple[str, ...] = ()) -> str:
+    """resolv.conf with the cluster's search list plus spec.dnsConfig's searches and options (no
+    nameserver answers: the hosts file does)."""
+    search = [f"{namespace}.svc.{CLUSTER_DOMAIN}", f"svc.{CLUSTER_DOMAIN}", CLUSTER_DOMAIN, *searches]
+    chosen = {"ndots": "ndots:5", "timeout": "timeout:1", "attempts": "attempts:1"}
+    for option in options:
+        chosen[option.split(":", 1)[0]] = option
     return (
         "# kubelocal sandbox: names resolve through /etc/hosts; there is no cluster DNS server.\n"
-        f"search {namespace}.svc.{CLUSTER_DOMAIN} svc.{CLUSTER_DOMAIN} {CLUSTER_DOMAIN}\n"
+        f"search {' '.join(search)}\n"
         "nameserver 127.0.0.53\n"
-        "options ndots:5 timeout:1 attempts:1\n"
+        f"options {' '.join(chosen.values())}\n"
     )

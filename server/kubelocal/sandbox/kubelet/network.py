@@ -80,18 +80,22 @@ def new_socket(family: int = socket.AF_INET, kind: int = socket.SOCK_STREAM) -> 
     return sock
 
 
-async def socket_in(netns: str | None, executor: concurrent.futures.Executor | None = None) -> socket.socket:
+async def socket_in(
+    netns: str | None, executor: concurrent.futures.Executor | None = None, *, family: int = socket.AF_INET
+) -> socket.socket:
     """A non-blocking TCP socket belonging to namespace `netns` (None: this process's)."""
     if netns is None:
-        return new_socket()
-    return await asyncio.get_running_loop().run_in_executor(executor, call_in_namespace, netns, new_socket)
+        return new_socket(family)
+    return await asyncio.get_running_loop().run_in_executor(
+        executor, call_in_namespace, netns, lambda: new_socket(family)
+    )
 
 
 async def connect_in(
     netns: str | None, host: str, port: int, *, timeout: float
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """Open a TCP connection from inside `netns` (OSError/TimeoutError when it cannot)."""
-    sock = await socket_in(netns)
+    sock = await socket_in(netns, family=socket.AF_INET6 if ":" in host else socket.AF_INET)
     try:
         await asyncio.wait_for(asyncio.get_running_loop().sock_connect(sock, (host, port)), timeout)
     except BaseException:

@@ -44,6 +44,8 @@ BACKOFF_INITIAL_SECONDS = 0.25
 BACKOFF_MAX_SECONDS = 4.0
 BACKOFF_RESET_AFTER_SECONDS = 10.0
 CONFIG_RETRY_SECONDS = 1.0
+ENDED_PODS_KEPT = 256
+VOLUME_REFRESH_SECONDS = 1.0
 STOP_GRACE_CAP_SECONDS = 2.0
 STAND_IN_ANNOTATION = "sandbox.kubelocal.dev/stand-in"
 IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -80,9 +82,11 @@ class PodRuntime:
         self.conditions = statuses.Conditions()
         self.start_time = time.time()
         self.slot: addressing.PodSlot | None = None
+        self.last_ip = ""
         self.netns: str | None = None
         self.network_ready = False
         self.initialized = not self.init_containers
+        self.containers_done = False
         self.init_failed = False
         self.message = ""
         self.stand_ins: list[str] = []
@@ -97,7 +101,10 @@ class PodRuntime:
 
     @property
     def pod_ip(self) -> str:
-        return str(self.slot.address) if self.slot else ""
+        """The pod's address; kept after the pod's network is gone, as its status keeps it."""
+        if self.slot is not None:
+            self.last_ip = str(self.slot.address)
+        return self.last_ip
 
     @property
     def dns_dir(self) -> pathlib.Path:
@@ -127,10 +134,13 @@ class Kubelet:
         self.network = network.Network(cluster_id)
         self._proxy: proxying.ServiceProxy | None = None
         self._pods: dict[tuple[str, str], PodRuntime] = {}
+        # Pods killed recently, for their final status (a deleted pod's last status write).
+        self._ended: dict[tuple[str, str], PodRuntime] = {}
         self._callbacks: list[Callable[[str, str], None]] = []
         self._services: list[dict] = []
         self._endpoints: list[dict] = []
         self._started = False
+        self._refresher: asyncio.Task | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -142,10 +152,15 @@ class Kubelet:
         self._write_python_wrappers()
         await self.network.start()
         self._proxy = proxying.ServiceProxy(node_netns=self.network.node_netns)
+        self._refresher = asyncio.get_running_loop().create_task(self._refresh_volumes_forever())
         self._started = True
 
     async def stop(self) -> None:
         """Kill every pod process, remove every namespace, veth, /etc/netns dir and file made."""
+        if self._refresher is not None:
+            self._refresher.cancel()
+            await asyncio.gather(self._refresher, return_exceptions=True)
+            self._refresher = None
         pods = list(self._pods.values())
         results = await asyncio.gather(
             *(self._kill(p, grace_seconds=1.0) for p in pods), return_exceptions=True
@@ -204,6 +219,7 @@ class Kubelet:
         if pod["metadata"].get("deletionTimestamp"):
             return
         runtime_pod = PodRuntime(self, pod)
+        self._ended.pop(key, None)
         self._pods[key] = runtime_pod
         runtime_pod.task = asyncio.get_running_loop().create_task(self._run_pod(runtime_pod))
 
@@ -219,17 +235,24 @@ class Kubelet:
         await self._kill(runtime_pod, grace_seconds=float(grace_period_seconds))
         if self._pods.get(_key(pod)) is runtime_pod:
             del self._pods[_key(pod)]
+            self._ended[_key(pod)] = runtime_pod
+            while len(self._ended) > ENDED_PODS_KEPT:
+                self._ended.pop(next(iter(self._ended)))
 
     def pod_status(self, pod: dict) -> dict:
-        runtime_pod = self._pods.get(_key(pod))
+        """The pod's status; for a pod killed by kill_pod, its final one (containers terminated,
+        phase Succeeded or Failed, as a kubelet reports a deleted pod); Pending for unknown pods."""
+        key = _key(pod)
         uid = pod["metadata"].get("uid")
-        if runtime_pod is None or (uid and uid != runtime_pod.uid):
-            return {
-                "phase": "Pending",
-                "conditions": [{"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                                "lastTransitionTime": statuses.timestamp(time.time())}],
-            }  # fmt: skip
-        return self._status(runtime_pod)
+        for runtime_pod in (self._pods.get(key), self._ended.get(key)):
+            if runtime_pod is not None and (not uid or uid == runtime_pod.uid):
+                return self._status(runtime_pod)
+        return {
+            "phase": "Pending",
+            "conditions": [{"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                            "lastTransitionTime": pod["metadata"].get("creationTimestamp")
+                            or statuses.timestamp(time.time())}],
+        }  # fmt: skip
 
     def _status(self, pod: PodRuntime) -> dict:
         status = statuses.pod_status(
@@ -240,10 +263,11 @@ class Kubelet:
             init_failed=pod.init_failed,
             network_ready=pod.network_ready,
             pod_ip=pod.pod_ip,
-            host_ip=str(addressing.NODE_ADDRESS) if self.network.isolated else "127.0.0.1",
+            host_ip=self._host_ip(),
             start_time=pod.start_time,
             now=time.time(),
             message=pod.message,
+            qos=statuses.qos_class(pod.pod.get("spec") or {}),
         )
         if pod.stand_ins:
             status["message"] = (
@@ -292,7 +316,10 @@ class Kubelet:
         directory = pod.dns_dir
         directory.mkdir(parents=True, exist_ok=True)
         _write_atomically(directory / "hosts", hostfiles.hosts_file(identity, records))
-        _write_atomically(directory / "resolv.conf", hostfiles.resolv_conf(pod.namespace))
+        _write_atomically(
+            directory / "resolv.conf",
+            hostfiles.resolv_conf(pod.namespace, searches=identity.searches, options=identity.options),
+        )
         _write_atomically(directory / "hostname", identity.hostname + "\n")
 
     # -- one pod -------------------------------------------------------------------------------------
@@ -306,7 +333,15 @@ class Kubelet:
             self._notify(pod)
             await self._prepare_volumes(pod)
             spec = pod.pod.get("spec") or {}
+            sidecars = []
             for container in spec.get("initContainers") or []:
+                if container.get("restartPolicy") == "Always":
+                    # A sidecar (native sidecar, Kubernetes >= 1.29): it keeps running beside the
+                    # containers; the next init container starts once it has started.
+                    state = pod.init_containers[container["name"]]
+                    sidecars.append(asyncio.ensure_future(self._supervise(pod, container, state=state)))
+                    await _until(lambda state=state: state.state == "running" and state.started, pod.stopping)
+                    continue
                 if not await self._run_init(pod, container):
                     pod.init_failed = True
                     self._notify(pod)
@@ -314,6 +349,14 @@ class Kubelet:
             pod.initialized = True
             self._notify(pod)
             await asyncio.gather(*(self._supervise(pod, c) for c in spec.get("containers") or []))
+            # Every container ended for good (a Job's pod): sidecars are stopped, as a kubelet does.
+            pod.containers_done = True
+            grace = float(spec.get("terminationGracePeriodSeconds", 30))
+            for container in spec.get("initContainers") or []:
+                process = pod.processes.get(container["name"])
+                if container.get("restartPolicy") == "Always" and process is not None:
+                    await runtime.terminate(process, grace_seconds=grace)
+            await asyncio.gather(*sidecars)
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -343,6 +386,35 @@ class Kubelet:
             pod.mounts_by_volume[plan.name] = projecting.prepare(pod.directory / "volumes" / plan.name, plan)
             if plan.note:
                 resolving.record_event(self.resolver, pod.pod, reason="SandboxVolume", message=plan.note)
+
+    async def _refresh_volumes_forever(self) -> None:
+        """Keep ConfigMap, Secret, downwardAPI and projected volumes of running pods current, as a
+        kubelet's periodic sync does (subPath mounts excepted, as on a real node)."""
+        while True:
+            await asyncio.sleep(VOLUME_REFRESH_SECONDS)
+            for pod in list(self._pods.values()):
+                if not pod.stopping.is_set():
+                    self.refresh_volumes(pod)
+
+    def refresh_volumes(self, pod: PodRuntime) -> None:
+        """Rewrite the pod's file volumes whose content changed (atomically, through `..data`)."""
+        for name, old in list(pod.plans.items()):
+            if old.kind != "files":
+                continue
+            volume = next(
+                (v for v in (pod.pod.get("spec") or {}).get("volumes") or [] if v["name"] == name), None
+            )
+            if volume is None:
+                continue
+            try:
+                new = volumes.plan(
+                    volume, pod=pod.pod, resolver=self.resolver, pod_ip=pod.pod_ip, host_ip=self._host_ip()
+                )
+            except errors.ContainerConfigError:
+                continue  # a source vanished: a kubelet keeps the last content too
+            if new.files != old.files:
+                projecting.write_files(pod.mounts_by_volume[name], new.files)
+                pod.plans[name] = new
 
     def _host_ip(self) -> str:
         return str(addressing.NODE_ADDRESS) if self.network.isolated else "127.0.0.1"
@@ -388,18 +460,24 @@ class Kubelet:
             state.restart_count += 1
         return False
 
-    async def _supervise(self, pod: PodRuntime, container: dict) -> None:
-        """Run `container`, restarting it per restartPolicy with a short exponential back-off."""
-        state = pod.containers[container["name"]]
+    async def _supervise(
+        self, pod: PodRuntime, container: dict, *, state: statuses.ContainerState | None = None
+    ) -> None:
+        """Run `container`, restarting it per restartPolicy (the container's own, for sidecars)
+        with a short exponential back-off."""
+        state = state or pod.containers[container["name"]]
+        restart_policy = container.get("restartPolicy") or pod.restart_policy
+        is_sidecar = state is not pod.containers.get(container["name"])
         backoff = BACKOFF_INITIAL_SECONDS
         while not pod.stopping.is_set():
             termination = await self._run_once(pod, container, state, probes_enabled=True)
             if termination is None:  # could not start: config error, retried
                 await _wait(pod.stopping, CONFIG_RETRY_SECONDS)
                 continue
-            restart = pod.restart_policy == "Always" or (
-                pod.restart_policy == "OnFailure" and termination.exit_code != 0
+            restart = restart_policy == "Always" or (
+                restart_policy == "OnFailure" and termination.exit_code != 0
             )
+            restart = restart and not (is_sidecar and pod.containers_done)
             if pod.stopping.is_set() or not restart:
                 state.state, state.terminated = "terminated", termination
                 self._notify(pod)
@@ -564,6 +642,15 @@ class Kubelet:
             self._notify(pod)
             return None
         pod.processes[name] = process
+        post_start = (container.get("lifecycle") or {}).get("postStart")
+        if post_start and not await self._run_hook(pod, container, post_start, process, timeout=None):
+            self._event(
+                pod,
+                reason="FailedPostStartHook",
+                message=f"PostStartHook failed for container {name}; it is killed",
+                event_type="Warning",
+            )
+            await runtime.terminate(process, grace_seconds=float(self._grace(pod)))
         image_kind = "stand-in" if is_stand_in else "program"
         state.image_id = f"kubelocal://{image_kind}/{container.get('image', '')}"
         state.container_id = f"kubelocal://{pod.uid[:8]}-{name}-{run}-{process.pid}"
@@ -679,19 +766,89 @@ class Kubelet:
         running = {name: p for name, p in pod.processes.items() if p.returncode is None}
         for name in running:
             self._event(pod, reason="Killing", message=f"Stopping container {name}")
-        processes = list(running.values())
-        await asyncio.gather(*(runtime.terminate(p, grace_seconds=grace_seconds) for p in processes))
+        began = time.monotonic()
+        await asyncio.gather(
+            *(self._pre_stop(pod, name, process, grace_seconds) for name, process in running.items())
+        )
+        remaining = max(0.0, grace_seconds - (time.monotonic() - began))
+        await asyncio.gather(*(runtime.terminate(p, grace_seconds=remaining) for p in running.values()))
         if pod.task is not None:
+            # Let the supervisors record how their containers ended, then stop whatever remains.
+            await asyncio.wait([pod.task], timeout=0.5)
             pod.task.cancel()
             await asyncio.gather(pod.task, return_exceptions=True)
-        for state in pod.containers.values():
+        now = time.time()
+        for name, state in [*pod.init_containers.items(), *pod.containers.items()]:
             state.ready = False
+            process = pod.processes.get(name)
+            if state.state == "running" and process is not None and process.returncode is not None:
+                code = runtime.exit_code(process.returncode)
+                state.state = "terminated"
+                state.terminated = statuses.Termination(
+                    exit_code=code,
+                    reason="Completed" if code == 0 else "Error",
+                    started_at=state.started_at,
+                    finished_at=now,
+                    container_id=state.container_id,
+                )
         if pod.slot is not None:
             await self.network.remove_pod(pod.slot, pod.netns)
             pod.slot = None
             pod.network_ready = False
         shutil.rmtree(pod.directory, ignore_errors=True)
         self._notify(pod)
+
+    async def _pre_stop(
+        self, pod: PodRuntime, name: str, process: asyncio.subprocess.Process, grace_seconds: float
+    ) -> None:
+        """Run the container's preStop hook, bounded by the grace period (as a kubelet does)."""
+        spec = pod.pod.get("spec") or {}
+        containers = [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]
+        container = next((c for c in containers if c.get("name") == name), {})
+        hook = (container.get("lifecycle") or {}).get("preStop")
+        if (
+            hook
+            and grace_seconds > 0
+            and not await self._run_hook(pod, container, hook, process, timeout=grace_seconds)
+        ):
+            self._event(
+                pod,
+                reason="FailedPreStopHook",
+                message=f"PreStopHook failed for container {name}",
+                event_type="Warning",
+            )
+
+    async def _run_hook(
+        self,
+        pod: PodRuntime,
+        container: dict,
+        hook: dict,
+        process: asyncio.subprocess.Process,
+        *,
+        timeout: float | None,
+    ) -> bool:
+        """Run a lifecycle handler (exec, httpGet, tcpSocket or sleep); True when it succeeded."""
+        if "sleep" in hook:
+            seconds = float((hook["sleep"] or {}).get("seconds") or 0)
+            await asyncio.sleep(min(seconds, timeout) if timeout is not None else seconds)
+            return True
+        try:
+            check = probes.check(hook, container)
+        except ValueError:
+            return False
+        run = probing.run(
+            check,
+            node_netns=self.network.node_netns,
+            pod_ip=pod.pod_ip,
+            pid=process.pid,
+            env=pod.envs.get(container.get("name", ""), {}),
+            timeout=timeout if timeout is not None else 3600.0,
+        )
+        return await run
+
+    @staticmethod
+    def _grace(pod: PodRuntime) -> int:
+        return int((pod.pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30))
 
     # -- connections and logs ------------------------------------------------------------------------
 
@@ -706,14 +863,18 @@ class Kubelet:
     async def open_pod_port(
         self, namespace: str, name: str, port: int
     ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        """A TCP connection to the pod's own 127.0.0.1:port, made from inside its network namespace."""
+        """A TCP connection to the pod's own localhost:port (127.0.0.1, else ::1, as a kubelet's
+        port-forward tries both), made from inside its network namespace."""
         pod = self._pod(namespace, name)
         if not pod.network_ready:
             raise errors.PortUnreachable(
                 f"pod {namespace}/{name} has no network yet; wait until it is Running"
             )
         try:
-            return await network.connect_in(pod.netns, "127.0.0.1", port, timeout=3.0)
+            try:
+                return await network.connect_in(pod.netns, "127.0.0.1", port, timeout=3.0)
+            except ConnectionRefusedError:
+                return await network.connect_in(pod.netns, "::1", port, timeout=3.0)
         except (OSError, TimeoutError) as error:
             raise errors.PortUnreachable(
                 f"nothing accepts connections on port {port} of pod {namespace}/{name} ({error}); "
@@ -810,6 +971,12 @@ class Kubelet:
                 return
             else:
                 await asyncio.sleep(0.05)
+
+
+async def _until(condition: Callable[[], bool], stopping: asyncio.Event) -> None:
+    """Wait until `condition()` holds or `stopping` is set (polled: conditions change in callbacks)."""
+    while not condition() and not stopping.is_set():
+        await _wait(stopping, 0.01)
 
 
 async def _wait(event: asyncio.Event, seconds: float) -> None:

@@ -84,6 +84,25 @@ class ContainerState:
         return status
 
 
+def qos_class(spec: dict) -> str:
+    """The pod's QoS class as Kubernetes computes it: Guaranteed when every container sets cpu and
+    memory limits equal to its requests, BestEffort when none sets any, else Burstable."""
+    containers = [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]
+    guaranteed = bool(containers)
+    any_set = False
+    for container in containers:
+        resources = container.get("resources") or {}
+        limits = resources.get("limits") or {}
+        requests = {**limits, **(resources.get("requests") or {})}  # requests default to limits
+        any_set = any_set or any(requests.get(r) or limits.get(r) for r in ("cpu", "memory"))
+        for resource in ("cpu", "memory"):
+            if not limits.get(resource) or str(requests.get(resource)) != str(limits.get(resource)):
+                guaranteed = False
+    if guaranteed:
+        return "Guaranteed"
+    return "Burstable" if any_set else "BestEffort"
+
+
 def phase(containers: list[ContainerState], *, initialized: bool, init_failed: bool) -> str:
     """The pod phase. A container the runtime will restart waits with `last_terminated` set; one it
     will not restart stays `terminated` (restartPolicy decided that already)."""
@@ -138,6 +157,7 @@ def pod_status(
     start_time: float,
     now: float,
     message: str = "",
+    qos: str = "BestEffort",
 ) -> dict:
     """`.status` of a pod; `conditions` is updated with the transitions it implies."""
     pod_phase = phase(containers, initialized=initialized, init_failed=init_failed)
@@ -159,7 +179,7 @@ def pod_status(
         "hostIP": host_ip,
         "hostIPs": [{"ip": host_ip}],
         "startTime": timestamp(start_time),
-        "qosClass": "BestEffort",
+        "qosClass": qos,
         "containerStatuses": [c.as_status() for c in containers],
     }
     if not_ready and pod_phase in ("Pending", "Running"):
