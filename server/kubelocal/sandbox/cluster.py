@@ -178,6 +178,8 @@ class Cluster:
                 await self.kubelet.stop()
             except Exception:
                 log.exception("the kubelet did not stop cleanly; `kubelocal sandbox down` removes leftovers")
+            with contextlib.suppress(OSError):
+                (self.state_dir / commands.KUBELET_DIR).rmdir()  # only when the kubelet left it empty
         with contextlib.suppress(FileNotFoundError):
             self.kubeconfig_path.unlink()
         if self.certificate is not None:
@@ -217,4 +219,6 @@ async def serve(*, state_dir: pathlib.Path, port: int = 0) -> int:
         # The log stays for `up` to show why a start failed; `down` removes it.
         with contextlib.suppress(FileNotFoundError):
             (state_dir / commands.STATE_FILE).unlink()
+        with contextlib.suppress(OSError):
+            state_dir.rmdir()  # only when empty (a foreground run leaves nothing behind)
     return 0

@@ -173,3 +173,33 @@ def test_down_of_a_running_sandbox_stops_its_pods(tmp_path):
         down = kubelocal("sandbox", "down", "--state-dir", str(state_dir))
     assert down.returncode == 0, down.stderr
     assert_nothing_left(state_dir, state, pids)
+
+
+def test_foreground_stops_cleanly_on_ctrl_c(tmp_path):
+    state_dir = tmp_path / "state"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kubelocal", "sandbox", "up", "--foreground", "--state-dir", str(state_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        end = time.monotonic() + 30
+        while not (state_dir / "kubeconfig").exists() and time.monotonic() < end:
+            time.sleep(0.02)
+        state = json.loads((state_dir / "sandbox.json").read_text())
+        assert state["pid"] == process.pid
+        created = kubectl(state_dir, "apply", "-f", "-", input=json.dumps(POD))
+        assert created.returncode == 0, created.stderr
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+            kubelocal("sandbox", "down", "--state-dir", str(state_dir))
+    assert process.returncode == 0, output
+    assert "kubectl get pods" in output
+    prefix = f"kl-{state['cluster_id']}-"
+    assert not [n for n in netns_names() if n.startswith(prefix)]
+    assert not state_dir.exists(), f"files left: {list(state_dir.iterdir())}"
