@@ -20,6 +20,7 @@ server's wording where clients show it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -374,8 +375,12 @@ def apply_configuration(
 ) -> dict:
     """The object after server-side applying `applied` (by field_manager) to `live` (None: create).
 
-    A subset of the real algorithm: the applied configuration is merged like a strategic merge patch,
-    and managedFields records the manager's apply with its time. errors.BadRequest without a manager.
+    A subset of the real algorithm: the applied configuration is merged like a strategic merge
+    patch; fields this manager applied last time and no longer applies are removed unless another
+    manager's apply also owns them; managedFields records each manager's applied fields (FieldsV1:
+    `f:<field>`, and `k:{"<merge key>":...}` for items of lists merged by key). Ownership by
+    non-apply writers (patch, update) is not tracked, so there are no apply conflicts.
+    errors.BadRequest without a field manager or for another kind.
     """
     from kubelocal.sandbox import validation
 
@@ -390,34 +395,83 @@ def apply_configuration(
             f"not {kind.api_version}/{kind.kind}"
         )
     schema, resolve = validation.schema_for(kind)
+    managed = (live or {}).get("metadata", {}).get("managedFields") or []
+    mine = [m for m in managed if m.get("manager") == field_manager and m.get("operation") == "Apply"]
+    others = [m for m in managed if m not in mine]
+    fields = _fields_v1(applied, schema, resolve)
     result = strategic_merge_patch(live or {}, applied, schema=schema, resolve=resolve)
+    if mine:
+        _prune(
+            result,
+            mine[0].get("fieldsV1") or {},
+            fields,
+            [m.get("fieldsV1") or {} for m in others if m.get("operation") == "Apply"],
+        )
     entry = {
         "manager": field_manager,
         "operation": "Apply",
         "apiVersion": kind.api_version,
         "time": now,
         "fieldsType": "FieldsV1",
-        "fieldsV1": _fields_v1(applied),
+        "fieldsV1": fields,
     }
-    managed = [
-        m
-        for m in (result.get("metadata", {}).get("managedFields") or [])
-        if not (m.get("manager") == field_manager and m.get("operation") == "Apply")
-    ]
-    result.setdefault("metadata", {})["managedFields"] = [*managed, entry]
+    result.setdefault("metadata", {})["managedFields"] = [*others, entry]
     return result
 
 
-def _fields_v1(value: Any) -> dict:
-    """A FieldsV1 set for an applied configuration (objects as f:field, list items as v: / k:)."""
+def _fields_v1(value: Any, schema: Schema | None, resolve: Resolver) -> dict:
+    """The FieldsV1 set of an applied configuration."""
     if not isinstance(value, dict):
         return {}
+    properties, additional = _properties(schema, resolve)
     fields: dict[str, Any] = {}
     for key, item in value.items():
         if key in ("apiVersion", "kind") or key.startswith("$"):
             continue
+        field_schema = properties.get(key, additional)
         if isinstance(item, dict):
-            fields[f"f:{key}"] = _fields_v1(item) or {}
+            fields[f"f:{key}"] = _fields_v1(item, field_schema, resolve)
+            continue
+        strategy, merge_key, item_schema = _list_strategy(field_schema, resolve)
+        if isinstance(item, list) and merge_key and "merge" in (strategy or ""):
+            entries: dict[str, Any] = {}
+            for element in item:
+                if isinstance(element, dict) and merge_key in element:
+                    identity = json.dumps({merge_key: element[merge_key]}, separators=(",", ":"))
+                    entries[f"k:{identity}"] = {".": {}, **_fields_v1(element, item_schema, resolve)}
+            fields[f"f:{key}"] = entries
         else:
             fields[f"f:{key}"] = {}
     return fields
+
+
+def _prune(node: Any, old: dict, new: dict, others: list[dict]) -> None:
+    """Remove from node what `old` owned, `new` no longer applies and no one in `others` owns."""
+    for key, old_children in old.items():
+        if key == ".":
+            continue
+        owned_elsewhere = [other[key] for other in others if isinstance(other, dict) and key in other]
+        if key.startswith("f:") and isinstance(node, dict):
+            name = key[2:]
+            if name not in node:
+                continue
+            if key not in new and not owned_elsewhere:
+                del node[name]
+            elif isinstance(old_children, dict) and old_children:
+                _prune(node[name], old_children, new.get(key) or {}, owned_elsewhere)
+        elif key.startswith("k:") and isinstance(node, list):
+            identity = json.loads(key[2:])
+            position = next(
+                (
+                    index
+                    for index, element in enumerate(node)
+                    if isinstance(element, dict) and all(element.get(k) == v for k, v in identity.items())
+                ),
+                None,
+            )
+            if position is None:
+                continue
+            if key not in new and not owned_elsewhere:
+                del node[position]
+            else:
+                _prune(node[position], old_children, new.get(key) or {}, owned_elsewhere)

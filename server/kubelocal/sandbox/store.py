@@ -23,6 +23,7 @@ import asyncio
 import collections
 import datetime
 import ipaddress
+import pickle
 import secrets
 import uuid
 from typing import Any, NamedTuple
@@ -53,6 +54,7 @@ class _Change(NamedTuple):
     kind: kinds.Kind
     object: dict
     previous: dict | None
+    snapshot: bytes  # object, pickled: each watcher gets its own copy cheaply
 
 
 def now_timestamp() -> str:
@@ -62,11 +64,11 @@ def now_timestamp() -> str:
 
 def copy_object(value: Any) -> Any:
     """A deep copy of a JSON-like value, several times faster than copy.deepcopy."""
-    if isinstance(value, dict):
-        return {key: copy_object(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [copy_object(item) for item in value]
-    return value
+    return pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+
+
+def _freeze(value: dict) -> bytes:
+    return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
 
 
 def _key(kind: kinds.Kind, namespace: str | None, name: str) -> tuple[str, str]:
@@ -99,10 +101,10 @@ class _Filter(NamedTuple):
         if change.type == "MODIFIED" and change.previous is not None:
             before = self.matches(change.previous)
             if now and not before:
-                return WatchEvent("ADDED", copy_object(change.object))
+                return WatchEvent("ADDED", pickle.loads(change.snapshot))
             if before and not now:
-                return WatchEvent("DELETED", copy_object(change.object))
-        return WatchEvent(change.type, copy_object(change.object)) if now else None
+                return WatchEvent("DELETED", pickle.loads(change.snapshot))
+        return WatchEvent(change.type, pickle.loads(change.snapshot)) if now else None
 
 
 class WatchStream:
@@ -169,6 +171,8 @@ class Store:
         """
         self._root_ca = root_ca
         self._objects: dict[kinds.Kind, dict[tuple[str, str], dict]] = {kind: {} for kind in kinds.ALL}
+        # The same objects pickled: get/list/watch hand out copies by unpickling (~7 µs per pod).
+        self._snapshots: dict[kinds.Kind, dict[tuple[str, str], bytes]] = {kind: {} for kind in kinds.ALL}
         self._revision = 0
         self._history: collections.deque[_Change] = collections.deque()
         self._history_size = history_size
@@ -189,10 +193,10 @@ class Store:
 
     def get(self, kind: kinds.Kind, namespace: str | None, name: str) -> dict:
         """The object; errors.NotFound (`pods "x" not found`) when absent."""
-        obj = self._objects[kind].get(_key(kind, namespace, name))
-        if obj is None:
+        snapshot = self._snapshots[kind].get(_key(kind, namespace, name))
+        if snapshot is None:
             raise errors.not_found(plural=kind.plural, group=kind.group, name=name)
-        return copy_object(obj)
+        return pickle.loads(snapshot)
 
     def list(
         self,
@@ -204,12 +208,51 @@ class Store:
     ) -> tuple[list[dict], str]:
         """(items sorted by namespace and name, the list's resourceVersion). namespace None = all."""
         event_filter = self._filter(kind, namespace, label_selector, field_selector)
+        snapshots = self._snapshots[kind]
         items = [
-            copy_object(obj)
+            pickle.loads(snapshots[key])
             for key, obj in sorted(self._objects[kind].items())
             if (not namespace or not kind.namespaced or key[0] == namespace) and event_filter.matches(obj)
         ]
         return items, self.resource_version
+
+    def publish_api_endpoint(self, *, address: str, port: int) -> None:
+        """Point the `kubernetes` Service (443) at the API server: its Endpoints and EndpointSlice.
+
+        The real API server maintains these itself; in-cluster clients reach it through them.
+        Idempotent; call it once the server listens (address: how pods reach it, e.g. the node's IP).
+        """
+        service = self.get(kinds.SERVICES, "default", "kubernetes")
+        service["spec"]["ports"][0]["targetPort"] = port
+        self.update(kinds.SERVICES, service)
+        labels = {"endpointslice.kubernetes.io/skip-mirror": "true"}
+        endpoints = {
+            "metadata": {"name": "kubernetes", "namespace": "default", "labels": labels},
+            "subsets": [
+                {
+                    "addresses": [{"ip": address}],
+                    "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
+                }
+            ],
+        }
+        slice_ = {
+            "metadata": {
+                "name": "kubernetes",
+                "namespace": "default",
+                "labels": {"kubernetes.io/service-name": "kubernetes"},
+            },
+            "addressType": "IPv4",
+            "endpoints": [{"addresses": [address], "conditions": {"ready": True}}],
+            "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
+        }
+        for kind, obj in ((kinds.ENDPOINTS, endpoints), (kinds.ENDPOINT_SLICES, slice_)):
+            try:
+                current = self.get(kind, "default", "kubernetes")
+            except errors.NotFound:
+                self.create(kind, obj)
+            else:
+                obj["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+                self.update(kind, obj)
 
     def dependents(self, owner_uid: str) -> list[tuple[kinds.Kind, dict]]:
         """Every object with an ownerReference to owner_uid (for the garbage collector)."""
@@ -342,7 +385,13 @@ class Store:
             return copy_object(current)  # the real server does not write no-op updates
         if dry_run:
             return new
-        if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
+        if (
+            new["metadata"].get("deletionTimestamp")
+            and not new["metadata"].get("finalizers")
+            and not new["metadata"].get("deletionGracePeriodSeconds")
+        ):
+            # As the real server: gone once nothing holds it (pods in their grace period wait for the
+            # kubelet's final delete with grace period 0, even while it updates their status).
             self._remove(kind, new)
             return copy_object(new)
         self._write(kind, new, "MODIFIED", current)
@@ -438,6 +487,12 @@ class Store:
             return copy_object(current)
         metadata = current["metadata"]
         if kind == kinds.NAMESPACES:
+            if name in ("default", "kube-system", "kube-public"):
+                raise errors.Forbidden(
+                    f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+                    kind="namespaces",
+                    name=name,
+                )
             return self._delete_namespace(current)
         if propagation == "Orphan":
             self._orphan_dependents(metadata["uid"])
@@ -707,11 +762,13 @@ class Store:
         metadata = obj["metadata"]
         key = _key(kind, metadata.get("namespace"), metadata["name"])
         previous = self._objects[kind].pop(key)
+        self._snapshots[kind].pop(key)
         if kind == kinds.SERVICES:
             self._release_service_addresses(previous)
         self._revision += 1
         metadata["resourceVersion"] = str(self._revision)
-        self._record(_Change(self._revision, "DELETED", kind, copy_object(obj), previous))
+        snapshot = _freeze(obj)
+        self._record(_Change(self._revision, "DELETED", kind, pickle.loads(snapshot), previous, snapshot))
         if kind.namespaced:
             self._finish_namespace(metadata["namespace"])
         self._release_foreground_owners(obj)
@@ -719,9 +776,12 @@ class Store:
     def _write(self, kind: kinds.Kind, obj: dict, event_type: str, previous: dict | None) -> None:
         self._revision += 1
         obj["metadata"]["resourceVersion"] = str(self._revision)
-        stored = copy_object(obj)
-        self._objects[kind][_key(kind, obj["metadata"].get("namespace"), obj["metadata"]["name"])] = stored
-        self._record(_Change(self._revision, event_type, kind, stored, previous))
+        key = _key(kind, obj["metadata"].get("namespace"), obj["metadata"]["name"])
+        snapshot = _freeze(obj)
+        stored = pickle.loads(snapshot)
+        self._objects[kind][key] = stored
+        self._snapshots[kind][key] = snapshot
+        self._record(_Change(self._revision, event_type, kind, stored, previous, snapshot))
 
     def _record(self, change: _Change) -> None:
         self._history.append(change)

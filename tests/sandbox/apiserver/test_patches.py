@@ -239,3 +239,42 @@ def test_unknown_patch_type_is_unsupported_media_type():
     with pytest.raises(errors.UnsupportedMediaType) as unsupported:
         patches.apply_patch({}, {}, patch_type="text/plain", kind=kinds.PODS)
     assert unsupported.value.code == 415
+
+
+def test_apply_removes_what_the_manager_stopped_applying_unless_another_manager_applies_it():
+    def config(*, env, labels):
+        return {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web", "labels": labels},
+            "spec": {
+                "template": {
+                    "spec": {"containers": [{"name": "app", "image": "web:1", "env": env}]},
+                }
+            },
+        }
+
+    def apply(live, applied, manager):
+        return patches.apply_configuration(
+            live, applied, kind=kinds.DEPLOYMENTS, field_manager=manager, now="2026-01-01T00:00:00Z"
+        )
+
+    first = apply(
+        None,
+        config(
+            env=[{"name": "A", "value": "1"}, {"name": "B", "value": "2"}], labels={"app": "web", "old": "x"}
+        ),
+        "me",
+    )
+    fields = first["metadata"]["managedFields"][0]["fieldsV1"]
+    containers = fields["f:spec"]["f:template"]["f:spec"]["f:containers"]
+    assert set(containers['k:{"name":"app"}']["f:env"]) == {'k:{"name":"A"}', 'k:{"name":"B"}'}
+    shared = apply(
+        first,
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "labels": {"old": "x"}}},
+        "someone-else",
+    )
+    second = apply(shared, config(env=[{"name": "A", "value": "1"}], labels={"app": "web"}), "me")
+    assert [e["name"] for e in second["spec"]["template"]["spec"]["containers"][0]["env"]] == ["A"]
+    assert second["metadata"]["labels"] == {"app": "web", "old": "x"}
+    assert sorted(m["manager"] for m in second["metadata"]["managedFields"]) == ["me", "someone-else"]

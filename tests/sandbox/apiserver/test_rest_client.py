@@ -358,3 +358,80 @@ def test_port_forward_relays_to_the_pod_port_and_reports_errors(api_server):
     assert "nothing listens on port 1" in forward.error(1)
     forward.close()
     assert ("default", "p", 8080) in api_server.kubelet.opened
+
+
+def _lines(response, count):
+    """The first `count` newline-delimited JSON events of a streaming response."""
+    events, buffer = [], b""
+    for chunk in response.stream(1024):
+        buffer += chunk
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            events.append(json.loads(line))
+            if len(events) == count:
+                return events
+    return events
+
+
+def test_watch_send_initial_events_bookmarks_and_tables(api_server):
+    api = core(api_server)
+    api.create_namespaced_config_map("default", {"metadata": {"name": "a"}})
+    http = api_server.http()
+    headers = {"Authorization": f"Bearer {api_server.token}"}
+    base = f"{api_server.url}/api/v1/namespaces/default/configmaps"
+    response = http.request(
+        "GET",
+        f"{base}?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true"
+        "&timeoutSeconds=3",
+        headers=headers,
+        preload_content=False,
+    )
+    initial = _lines(response, 3)
+    response.release_conn()
+    names = sorted(e["object"]["metadata"]["name"] for e in initial if e["type"] == "ADDED")
+    assert names == ["a", "kube-root-ca.crt"]
+    bookmark = initial[-1]
+    assert bookmark["type"] == "BOOKMARK"
+    assert bookmark["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+
+    table_headers = {**headers, "Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"}
+    response = http.request(
+        "GET", f"{base}?watch=true&timeoutSeconds=3", headers=table_headers, preload_content=False
+    )
+    (first,) = _lines(response, 1)
+    response.release_conn()
+    assert first["object"]["kind"] == "Table" and first["object"]["rows"][0]["cells"][0] in (
+        "a",
+        "kube-root-ca.crt",
+    )
+
+
+def test_delete_collection_and_methods_not_allowed(api_server):
+    api = core(api_server)
+    for name in ("a", "b", "c"):
+        api.create_namespaced_config_map(
+            "default", {"metadata": {"name": name, "labels": {"group": "x" if name != "c" else "y"}}}
+        )
+    api.delete_collection_namespaced_config_map("default", label_selector="group=x")
+    remaining = [
+        c.metadata.name for c in api.list_namespaced_config_map("default", label_selector="group").items
+    ]
+    assert remaining == ["c"]
+    http = api_server.http()
+    response = http.request(
+        "PUT",
+        f"{api_server.url}/api/v1/namespaces/default/configmaps",
+        body=b"{}",
+        headers={"Authorization": f"Bearer {api_server.token}", "Content-Type": "application/json"},
+    )
+    assert response.status == 405 and json.loads(response.data)["reason"] == "MethodNotAllowed"
+
+
+def test_self_reviews_allow_everything_and_name_the_user(api_server):
+    client = api_server.client()
+    review = kubernetes.client.AuthorizationV1Api(client).create_self_subject_access_review(
+        {"spec": {"resourceAttributes": {"verb": "patch", "group": "apps", "resource": "deployments"}}}
+    )
+    assert review.status.allowed is True
+    who = kubernetes.client.AuthenticationV1Api(client).create_self_subject_review({})
+    assert who.status.user_info.username == "admin"

@@ -285,3 +285,33 @@ def _deployment(name):
             },
         },
     }
+
+
+def test_terminating_pods_survive_status_updates_until_deleted_with_grace_zero():
+    cluster = store.Store()
+    cluster.create(kinds.PODS, pod("p"))
+    terminating = cluster.delete(kinds.PODS, "default", "p")
+    terminating["status"] = {"phase": "Succeeded"}
+    cluster.update(kinds.PODS, terminating, subresource="status")
+    assert cluster.get(kinds.PODS, "default", "p")["status"]["phase"] == "Succeeded"
+    cluster.delete(kinds.PODS, "default", "p", grace_period_seconds=0)
+    with pytest.raises(errors.NotFound):
+        cluster.get(kinds.PODS, "default", "p")
+
+
+def test_initial_namespaces_may_not_be_deleted(cluster):
+    with pytest.raises(errors.Forbidden) as forbidden:
+        cluster.delete(kinds.NAMESPACES, None, "default")
+    assert forbidden.value.message == 'namespaces "default" is forbidden: this namespace may not be deleted'
+
+
+def test_publishing_the_api_endpoint_points_the_kubernetes_service_at_it(cluster):
+    cluster.publish_api_endpoint(address="10.244.0.1", port=6443)
+    cluster.publish_api_endpoint(address="10.244.0.1", port=7443)
+    endpoints = cluster.get(kinds.ENDPOINTS, "default", "kubernetes")
+    assert endpoints["subsets"][0]["addresses"] == [{"ip": "10.244.0.1"}]
+    assert endpoints["subsets"][0]["ports"][0]["port"] == 7443
+    assert cluster.get(kinds.SERVICES, "default", "kubernetes")["spec"]["ports"][0]["targetPort"] == 7443
+    assert cluster.get(kinds.ENDPOINT_SLICES, "default", "kubernetes")["endpoints"][0]["addresses"] == [
+        "10.244.0.1"
+    ]

@@ -48,7 +48,9 @@ def test_unknown_fields_are_dropped_unless_strict(cluster):
     assert "bogus" not in created["spec"]
     with pytest.raises(errors.BadRequest) as strict:
         cluster.create(kinds.PODS, pod("q", bogus=1), field_validation="Strict")
-    assert strict.value.message == 'strict decoding error: unknown field "spec.bogus"'
+    assert strict.value.message == (
+        'Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.bogus"'
+    )
 
 
 def test_secret_string_data_becomes_base64_data(cluster):
@@ -108,6 +110,33 @@ def test_invalid_pod_lists_every_cause(cluster):
         ),
         (kinds.CONFIG_MAPS, {"metadata": {"name": "c", "labels": {"a": "not ok"}}}, "metadata.labels"),
         (kinds.DEPLOYMENTS, deployment(selector={"app": "other"}), "spec.template.metadata.labels"),
+        (
+            kinds.INGRESSES,
+            {
+                "metadata": {"name": "i"},
+                "spec": {
+                    "rules": [
+                        {
+                            "http": {
+                                "paths": [
+                                    {
+                                        "path": "/",
+                                        "backend": {"service": {"name": "s", "port": {"number": 80}}},
+                                    }
+                                ]
+                            }
+                        }
+                    ]
+                },
+            },
+            "spec.rules[0].http.paths[0].pathType",
+        ),
+        (kinds.ENDPOINT_SLICES, {"metadata": {"name": "e"}, "endpoints": []}, "addressType"),
+        (
+            kinds.ENDPOINTS,
+            {"metadata": {"name": "e"}, "subsets": [{"addresses": [{}]}]},
+            "subsets[0].addresses[0].ip",
+        ),
         (
             kinds.DEPLOYMENTS,
             {"metadata": {"name": "d"}, "spec": {"template": deployment()["spec"]["template"]}},

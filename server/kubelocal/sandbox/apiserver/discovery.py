@@ -9,6 +9,21 @@ from kubelocal.sandbox import kinds
 GIT_VERSION = "v1.33.0-kubelocal"
 _VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
+# Create-only resources that answer questions instead of storing objects: (group, version, plural, kind).
+REVIEWS = (
+    ("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview"),
+    ("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview"),
+    ("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview"),
+)
+
+
+def _group_versions() -> list[tuple[str, str]]:
+    served = kinds.group_versions()
+    for group, version, _, _ in REVIEWS:
+        if (group, version) not in served:
+            served.append((group, version))
+    return served
+
 
 def version() -> dict[str, Any]:
     return {
@@ -36,7 +51,7 @@ def api_versions(server_address: str) -> dict[str, Any]:
 def _group(group: str) -> dict[str, Any]:
     versions = [
         {"groupVersion": f"{group}/{version}", "version": version}
-        for g, version in kinds.group_versions()
+        for g, version in _group_versions()
         if g == group
     ]
     return {"name": group, "versions": versions, "preferredVersion": versions[0]}
@@ -45,7 +60,7 @@ def _group(group: str) -> dict[str, Any]:
 def groups() -> list[str]:
     """The named API groups served (the core group is not one)."""
     seen: list[str] = []
-    for group, _ in kinds.group_versions():
+    for group, _ in _group_versions():
         if group and group not in seen:
             seen.append(group)
     return seen
@@ -66,9 +81,14 @@ def api_group(group: str) -> dict[str, Any] | None:
 def resource_list(group: str, version: str) -> dict[str, Any] | None:
     """GET /api/v1 or /apis/<group>/<version>; None when not served."""
     served = [kind for kind in kinds.ALL if (kind.group, kind.version) == (group, version)]
-    if not served:
+    reviews = [
+        {"name": plural, "singularName": kind.lower(), "namespaced": False, "kind": kind, "verbs": ["create"]}
+        for g, v, plural, kind in REVIEWS
+        if (g, v) == (group, version)
+    ]
+    if not served and not reviews:
         return None
-    resources: list[dict[str, Any]] = []
+    resources: list[dict[str, Any]] = list(reviews)
     for kind in served:
         verbs = [v for v in _VERBS if not (kind == kinds.NAMESPACES and v == "deletecollection")]
         entry: dict[str, Any] = {

@@ -175,13 +175,19 @@ async def _errors_middleware(
 async def _auth_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    registry = request.app[TOKENS]
-    if registry is not None and request.path not in _PUBLIC_PATHS:
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token or registry.user_for(token.strip()) is None:
+    if request.path not in _PUBLIC_PATHS:
+        if _user(request) is None:
             raise errors.Unauthorized("Unauthorized")
     return await handler(request)
+
+
+def _user(request: web.Request) -> str | None:
+    """Who the request's bearer token stands for; "admin" when the server runs without tokens."""
+    registry = request.app[TOKENS]
+    if registry is None:
+        return "admin"
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return registry.user_for(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
 
 
 async def _version(request: web.Request) -> web.Response:
@@ -276,7 +282,43 @@ def _is_namespaced_plural(group: str, version: str, plural: str) -> bool:
         return False
 
 
+async def _review(request: web.Request, kind: str) -> web.Response:
+    """Answer a self-review: RBAC objects are stored but not enforced, so everything is allowed."""
+    if request.method != "POST":
+        raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+    group = next(g for g, _, _, k in discovery.REVIEWS if k == kind)
+    if "protobuf" in request.content_type:
+        # kubectl sends reviews as protobuf; the answer does not depend on the question here.
+        await request.read()
+        body: Any = {}
+    else:
+        body = await _body(request)
+    if not isinstance(body, dict):
+        raise errors.BadRequest(f"the body of a {kind} must be an object")
+    body.update(apiVersion=f"{group}/v1", kind=kind)
+    body.setdefault("spec", {})
+    user = _user(request) or "system:anonymous"
+    reason = "the sandbox stores RBAC objects but does not enforce them"
+    if kind == "SelfSubjectAccessReview":
+        body["status"] = {"allowed": True, "reason": reason}
+    elif kind == "SelfSubjectRulesReview":
+        body["status"] = {
+            "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
+            "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}],
+            "incomplete": False,
+        }
+    else:
+        body["status"] = {"userInfo": {"username": user, "groups": ["system:authenticated"]}}
+    body.setdefault("metadata", {}).setdefault("creationTimestamp", None)
+    return json_response(body, status=201)
+
+
 async def _resource(request: web.Request) -> web.StreamResponse:
+    parts = request.path.strip("/").split("/")
+    if len(parts) == 4 and parts[0] == "apis":
+        for group, version, plural, kind in discovery.REVIEWS:
+            if parts[1:] == [group, version, plural]:
+                return await _review(request, kind)
     target = parse_path(request.path)
     if isinstance(target, dict):
         if request.method != "GET":
@@ -314,8 +356,10 @@ async def _body(request: web.Request) -> Any:
     content_type = request.content_type
     if "protobuf" in content_type:
         raise errors.UnsupportedMediaType(
-            f"the body of the request was in an unknown format - accepted media types include: "
-            f"application/json, application/yaml ({content_type} is not served by the sandbox)"
+            "the body of the request was in an unknown format - accepted media types include: "
+            f"application/json, application/yaml. The sandbox does not decode {content_type}, which kubectl "
+            "sends for `kubectl create <kind> NAME`, `kubectl run` and `kubectl expose`: pipe them through "
+            "`--dry-run=client -o yaml | kubectl apply -f -`, or apply a manifest"
         )
     try:
         if content_type.endswith("yaml"):
