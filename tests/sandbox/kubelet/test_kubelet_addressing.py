@@ -22,21 +22,23 @@ def test_cluster_ids_that_cannot_name_namespaces_are_refused(bad):
         addressing.check_cluster_id(bad)
 
 
-def test_allocator_hands_out_lowest_free_slot_and_reuses_released_ones():
+def test_allocator_hands_out_slots_in_order_and_reuses_released_ones_last():
     allocator = addressing.Allocator()
     first, second, third = allocator.allocate(), allocator.allocate(), allocator.allocate()
     assert [str(s.address) for s in (first, second, third)] == ["10.244.0.2", "10.244.0.3", "10.244.0.4"]
     allocator.release(second)
-    assert allocator.allocate() == second
+    assert str(allocator.allocate().address) == "10.244.0.5"  # not the address just freed
     assert all(s.address in addressing.POD_CIDR for s in (first, second, third))
 
 
-def test_allocator_reports_a_full_network():
+def test_allocator_wraps_around_to_freed_slots_and_reports_a_full_network():
     allocator = addressing.Allocator(ipaddress.IPv4Network("10.0.0.0/29"))
     slots = [allocator.allocate() for _ in range(5)]
     assert str(slots[-1].address) == "10.0.0.6"
     with pytest.raises(RuntimeError, match="full"):
         allocator.allocate()
+    allocator.release(slots[1])
+    assert allocator.allocate() == slots[1]
 
 
 def test_pods_route_everything_via_the_node_and_the_node_has_no_way_out():

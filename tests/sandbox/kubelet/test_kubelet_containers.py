@@ -5,7 +5,8 @@ Always with back-off and previous logs, config errors until the ConfigMap appear
 a pod ready and restarting it, exec inside a container, sidecar init containers, stand-ins
 answering on declared and targeted ports, logs (tail, previous, follow), termination grace
 periods with postStart/preStop hooks, and a zipapp from a ConfigMap run on a stock Python image
-(how kubelocal's agent runs), and ConfigMap volumes following changes."""
+(how kubelocal's agent runs), ConfigMap volumes following changes, and a container's (and its
+hooks') writes staying inside the container, and pods killed while starting leaving no process."""
 
 from __future__ import annotations
 
@@ -302,8 +303,10 @@ async def test_kill_pod_honours_the_grace_period(kubelet, tmp_path):
         name="stubborn",
     )
     graceful["lifecycle"] = {
-        "postStart": {"exec": {"command": ["sh", "-c", "echo started > /hooks"]}},
-        "preStop": {"exec": {"command": ["sh", "-c", "echo stopping >> /hooks; cp /hooks /shared/hooks"]}},
+        "postStart": {"exec": {"command": ["sh", "-c", "echo started > /tmp/hooks"]}},
+        "preStop": {
+            "exec": {"command": ["sh", "-c", "echo stopping >> /tmp/hooks; cp /tmp/hooks /shared/hooks"]}
+        },
     }
     graceful["volumeMounts"] = [{"name": "shared", "mountPath": "/shared"}]
     # A hostPath that exists is the workstation's own directory: the hooks' trace outlives the pod.
@@ -420,3 +423,48 @@ async def test_config_map_volumes_follow_changes_while_the_pod_runs(kubelet, res
     await wait_for(lambda: log() == b"red\n", what="first content")
     resolver.add_config_map("live", {"color": "blue"})
     await wait_for(lambda: log() == b"red\nblue\n", what="updated content")
+
+
+async def test_container_writes_and_hooks_never_reach_the_workstations_files(kubelet):
+    marker = f"kubelocal-test-{os.getpid()}-{id(kubelet)}"
+    code = (
+        "import os, time\n"
+        f"for path in ('/tmp/{marker}', '/usr/{marker}', '/etc/{marker}'):\n"
+        "    open(path, 'w').write('written')\n"
+        f"while not os.path.exists('/{marker}'):\n"
+        "    time.sleep(0.02)\n"
+        f"print(open('/{marker}').read().strip(), open('/usr/{marker}').read())"
+    )
+    container = python_container(
+        code, lifecycle={"postStart": {"exec": {"command": ["sh", "-c", f"echo hooked > /{marker}"]}}}
+    )
+    pod = make_pod("writer", [container], restartPolicy="Never")
+    await kubelet.sync_pod(pod)
+    assert (await finished(kubelet, pod))["phase"] == "Succeeded", kubelet.read_log("default", "writer", None)
+    assert kubelet.read_log("default", "writer", None) == b"hooked written\n"
+    for path in (f"/tmp/{marker}", f"/usr/{marker}", f"/etc/{marker}", f"/{marker}"):
+        assert not os.path.exists(path), path
+
+
+def processes_with(marker: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    if marker.encode() in cmdline.read():
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.01, 0.03, 0.08])
+async def test_a_pod_killed_while_starting_leaves_no_process(kubelet, delay):
+    marker = f"kubelocal-starting-{os.getpid()}-{delay}"
+    pod = make_pod("brief", [python_container(f"import time; time.sleep(60)  # {marker}")])
+    await kubelet.sync_pod(pod)
+    await asyncio.sleep(delay)
+    await kubelet.kill_pod(pod, grace_period_seconds=0)
+    await asyncio.sleep(0.1)
+    assert processes_with(marker) == []

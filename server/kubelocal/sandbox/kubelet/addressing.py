@@ -66,22 +66,29 @@ class PodSlot:
 
 
 class Allocator:
-    """Hands out pod slots from a network, lowest free first; freed slots are reused.
+    """Hands out pod slots from a network, the next free one after the last handed out.
 
-    The first usable address after the node's (index 2 -> .0.2) goes to the first pod; the
-    network and broadcast addresses are never handed out. Raises RuntimeError when full.
+    The first pod gets the first usable address after the node's (index 2 -> .0.2). A freed
+    address is handed out again only after the rest of the range, so a stale endpoint (a deleted
+    pod's IP the endpoints have not dropped yet) does not reach a new, unrelated pod. The network
+    and broadcast addresses are never handed out. Raises RuntimeError when the range is full.
     """
+
+    FIRST = 2
 
     def __init__(self, network: ipaddress.IPv4Network = POD_CIDR) -> None:
         self._network = network
         self._used: set[int] = set()
+        self._next = self.FIRST
 
     def allocate(self) -> PodSlot:
-        index = 2
-        while index in self._used:
-            index += 1
-        if index >= self._network.num_addresses - 1:
+        last = self._network.num_addresses - 2
+        if len(self._used) >= last - self.FIRST + 1:
             raise RuntimeError(f"the pod network {self._network} is full; delete some pods")
+        index = self._next
+        while index in self._used:
+            index = index + 1 if index < last else self.FIRST
+        self._next = index + 1 if index < last else self.FIRST
         self._used.add(index)
         return PodSlot(index=index, address=self._network.network_address + index)
 

@@ -5,15 +5,24 @@ library only and no kubelocal imports: it runs before the container's program re
 
 Why a private root rather than bind mounts on the workstation's paths: a container's
 `volumeMounts[].mountPath` (e.g. `/agent`, `/var/run/secrets/kubernetes.io/serviceaccount`)
-usually does not exist on the workstation, and the kubelet must never create or change files there.
-So, in a mount namespace of its own, the launcher builds the container's root on a tmpfs at
-`rootfs`: every top-level entry of the real `/` bind-mounted in (recursively), and wherever a mount
-path does not exist, the directory above it "shadowed" by a tmpfs holding bind mounts of its real
-entries plus the new directory. Volumes are then bind-mounted on their paths (read-only where the
-volume is), `/etc/hosts`, `/etc/resolv.conf` and `/etc/hostname` become symlinks into the pod's
-DNS directory (so the kubelet's atomic rewrites are seen at once), and the launcher chroots into
-the root and execs the program. Every mount lives in that namespace only and vanishes with the
-container's last process; the real filesystem is never written outside the kubelet's state dir.
+usually does not exist on the workstation, and neither the kubelet nor the container's program may
+create or change files there. So, in a mount namespace of its own, the launcher builds the
+container's root on a tmpfs at `rootfs`:
+- every top-level directory of the real `/` is an overlay whose lower layer is the real directory
+  and whose upper layer lives in that tmpfs: the container sees the workstation's files (its
+  Python, the repository) and may write anywhere, like a container's writable layer, but its
+  writes never reach the real files and vanish when the container ends (a restarted container
+  starts clean, as on a real node);
+- `/dev`, `/proc` and `/sys` are bound live; the kubelet's state directory (the pod's working
+  directory, volumes) and hostPath volumes are bound live and writable on top. Overlays show no
+  submounts, so containers hold no copies of other pods' network namespaces (/run/netns), which
+  would keep those alive after deletion;
+- wherever a mount path lies under a live-bound directory and does not exist, that directory is
+  "shadowed" by a tmpfs holding bind mounts of its real entries plus the new directory.
+Volumes are then bind-mounted on their paths (read-only where the volume is), `/etc/hosts`,
+`/etc/resolv.conf` and `/etc/hostname` become symlinks into the pod's DNS directory (so the
+kubelet's atomic rewrites are seen at once), and the launcher chroots into the root and execs the
+program. Every mount lives in that namespace only and vanishes with the container's last process.
 
 The process gets a UTS namespace too (its own hostname, the pod's), dies with the kubelet
 (PR_SET_PDEATHSIG), and exits 128 when it cannot start, as a container runtime reports it.
@@ -35,13 +44,13 @@ MS_REMOUNT = 32
 MS_BIND = 4096
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
-MNT_DETACH = 2
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
 PR_SET_PDEATHSIG = 1
 START_ERROR_EXIT_CODE = 128
 DNS_FILES = ("hosts", "resolv.conf", "hostname")
 DNS_MOUNT = "/.kubelocal/dns"
+LIVE_DIRECTORIES = ("dev", "proc", "sys")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
@@ -88,6 +97,41 @@ class Root:
     def _writable(self, directory: str) -> bool:
         backing = self._source_of(directory)
         return backing is None or any((backing + "/").startswith(w) for w in self.writable_roots)
+
+    def layer(self) -> None:
+        """The top level of the root: overlays of the real directories (writes kept in this root's
+        tmpfs), live binds of /dev, /proc and /sys, read-only binds of files, copies of symlinks."""
+        layers = f"{self.rootfs}/.kubelocal/layers"
+        os.makedirs(layers)
+        for entry in os.scandir("/"):
+            target = f"{self.rootfs}/{entry.name}"
+            try:
+                if entry.is_symlink():
+                    os.symlink(os.readlink(entry.path), target)
+                elif not entry.is_dir():
+                    open(target, "a").close()
+                    mount(entry.path, target, None, MS_BIND)
+                    mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+                    self.sources[target] = entry.path
+                elif entry.name in LIVE_DIRECTORIES or any(c in entry.name for c in ",:\\"):
+                    os.mkdir(target)
+                    mount(entry.path, target, None, MS_BIND | MS_REC)
+                    self.sources[target] = entry.path
+                else:
+                    os.mkdir(target)
+                    upper, work = f"{layers}/{entry.name}/upper", f"{layers}/{entry.name}/work"
+                    os.makedirs(upper)
+                    os.makedirs(work)
+                    mount(
+                        "overlay",
+                        target,
+                        "overlay",
+                        0,
+                        f"lowerdir={entry.path},upperdir={upper},workdir={work}",
+                    )
+                    self.sources[target] = None
+            except OSError as error:  # an entry we cannot layer is left out, never fatal
+                print(f"kubelocal launcher: leaving out {entry.path}: {error}", file=sys.stderr)
 
     def mirror(self, directory: str, real: str, *, skip: tuple[str, ...] = ()) -> None:
         """Fill `directory` (a fresh tmpfs) with bind mounts of `real`'s entries."""
@@ -176,12 +220,9 @@ def build(spec: dict) -> None:
     rootfs = spec["rootfs"]
     mount("tmpfs", rootfs, "tmpfs", 0, "mode=755")
     root = Root(rootfs, spec.get("writable_roots", []))
-    root.mirror(root.rootfs, "/")
-    # Other pods' network namespaces are mounted under /run/netns; a container keeping copies of
-    # those mounts would keep every pod's namespace alive after it is deleted.
-    for netns_dir in ("/run/netns",):
-        while _libc.umount2(f"{rootfs}{netns_dir}".encode(), MNT_DETACH) == 0:
-            pass
+    root.layer()
+    for writable in spec.get("writable_roots", []):  # the kubelet's state: live, not layered
+        root.bind(writable, writable, read_only=False)
     if spec.get("dns_dir"):  # before the volumes: a volume under /etc must find /etc shadowed already
         root.use_dns(spec["dns_dir"])
     for volume_mount in spec.get("mounts", []):
@@ -198,6 +239,9 @@ def main(argv: list[str]) -> None:
     with open(argv[1]) as spec_file:
         spec = json.load(spec_file)
     os.unlink(argv[1])  # it holds the container's env, secrets included: keep it no longer than needed
+    if spec.get("exec_fd") is not None:
+        # Closed by the exec below (or our exit): tells the kubelet the container's root is in place.
+        os.set_inheritable(spec["exec_fd"], False)
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() == 1:  # the kubelet died before prctl took effect
         os._exit(START_ERROR_EXIT_CODE)

@@ -16,6 +16,7 @@ import logging
 import os
 import pathlib
 import shutil
+import signal
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -91,6 +92,7 @@ class PodRuntime:
         self.message = ""
         self.stand_ins: list[str] = []
         self.processes: dict[str, asyncio.subprocess.Process] = {}
+        self.process_runs: dict[str, int] = {}  # which run each entry of `processes` is
         self.envs: dict[str, dict[str, str]] = {}
         self.log_runs: dict[str, int] = {}
         self.plans: dict[str, volumes.Plan] = {}
@@ -563,7 +565,7 @@ class Kubelet:
                 continue
             _write_atomically(ports_file, json.dumps(ports))
             with contextlib.suppress(ProcessLookupError):
-                os.kill(process.pid, 1)  # SIGHUP: re-read the ports file
+                os.kill(process.pid, signal.SIGHUP)  # the stand-in re-reads its ports file
 
     async def _run_once(
         self, pod: PodRuntime, container: dict, state: statuses.ContainerState, *, probes_enabled: bool
@@ -642,6 +644,9 @@ class Kubelet:
             self._notify(pod)
             return None
         pod.processes[name] = process
+        pod.process_runs[name] = run
+        if pod.stopping.is_set():  # killed while starting: _kill did not see this process
+            await runtime.terminate(process, grace_seconds=0)
         post_start = (container.get("lifecycle") or {}).get("postStart")
         if post_start and not await self._run_hook(pod, container, post_start, process, timeout=None):
             self._event(
@@ -666,6 +671,9 @@ class Kubelet:
             probe_task = asyncio.get_running_loop().create_task(self._probe(pod, container, state, process))
         try:
             returncode = await process.wait()
+        except asyncio.CancelledError:
+            await asyncio.shield(runtime.terminate(process, grace_seconds=0))  # never orphan it
+            raise
         finally:
             if probe_task is not None:
                 probe_task.cancel()
@@ -953,11 +961,15 @@ class Kubelet:
         run = pod.log_runs.get(chosen)
         if run is None:
             return
-        process = pod.processes.get(chosen)
         path = pod.log_path(chosen, run)
         offset = 0
         while True:
-            finished = process is None or process.returncode is not None or pod.stopping.is_set()
+            process = pod.processes.get(chosen) if pod.process_runs.get(chosen) == run else None
+            finished = (
+                pod.stopping.is_set()
+                or pod.log_runs.get(chosen, run) > run
+                or (process is not None and process.returncode is not None)
+            )
             try:
                 with open(path, "rb") as log:
                     log.seek(offset)

@@ -14,7 +14,7 @@ import dataclasses
 import enum
 
 FIRST_RETRY_SECONDS = 0.01
-FAST_RETRY_SECONDS = 0.2
+FAST_RETRY_SECONDS = 0.1
 
 
 class Kind(enum.Enum):

@@ -17,6 +17,7 @@ import sys
 
 LAUNCHER = pathlib.Path(__file__).with_name("launcher.py")
 STAND_IN = pathlib.Path(__file__).with_name("standin.py")
+EXEC_TIMEOUT_SECONDS = 30.0
 
 
 def launcher_argv(*, netns: str | None, spec_path: pathlib.Path) -> list[str]:
@@ -27,20 +28,52 @@ def launcher_argv(*, netns: str | None, spec_path: pathlib.Path) -> list[str]:
 async def start(
     *, spec: dict, spec_path: pathlib.Path, netns: str | None, log_path: pathlib.Path
 ) -> asyncio.subprocess.Process:
-    """Start a container process as `spec` (see `launcher`) describes."""
+    """Start a container process as `spec` (see `launcher`) describes and return once the
+    launcher has exec'd the program (or failed): only then is the container's root in place, so
+    hooks, exec probes and `kubectl exec` never run against the workstation's own filesystem.
+
+    The launcher inherits the write end of a pipe marked close-on-exec: the pipe reads EOF at the
+    exec (or at the launcher's exit)."""
+    read_fd, write_fd = os.pipe()
+    spec = {**spec, "exec_fd": write_fd}
     spec_path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(spec_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as spec_file:
         json.dump(spec, spec_file)
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as log:
-        return await asyncio.create_subprocess_exec(
-            *launcher_argv(netns=netns, spec_path=spec_path),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-        )
+    try:
+        with open(log_path, "ab") as log:
+            process = await asyncio.create_subprocess_exec(
+                *launcher_argv(netns=netns, spec_path=spec_path),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+                pass_fds=(write_fd,),
+            )
+    finally:
+        os.close(write_fd)
+    try:
+        await _until_eof(read_fd)
+    except BaseException:
+        # Cancelled (the pod is being killed) or the launcher hung: never leave the process behind.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        await process.wait()
+        raise
+    return process
+
+
+async def _until_eof(read_fd: int) -> None:
+    reader = asyncio.StreamReader()
+    pipe = os.fdopen(read_fd, "rb", buffering=0)
+    transport, _ = await asyncio.get_running_loop().connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), pipe
+    )
+    try:
+        await asyncio.wait_for(reader.read(), EXEC_TIMEOUT_SECONDS)
+    finally:
+        transport.close()
 
 
 def exit_code(returncode: int) -> int:
