@@ -193,6 +193,8 @@ class Cluster:
 async def serve(*, state_dir: pathlib.Path, port: int = 0) -> int:
     """Run a sandbox until SIGTERM or SIGINT (`kubelocal sandbox up --foreground`)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One line per request (kubectl, watches, probes of the status command) would swamp the log.
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     cluster = Cluster(state_dir=state_dir, port=port)
     # Recorded first: if this process dies from here on, `down` finds its leftovers by this id.
     commands.State(pid=os.getpid(), cluster_id=cluster.cluster_id).write(state_dir)
