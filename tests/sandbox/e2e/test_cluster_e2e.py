@@ -338,3 +338,58 @@ def test_pods_reach_the_api_with_their_service_account(cluster, namespace):
     )
     logs = cluster.kubectl("logs", "job/in-cluster", namespace=namespace).stdout
     assert "via kubernetes.default.svc" in logs and logs.count("listed 1 pods") == 2, logs
+
+
+def test_statefulset_ordered_pods_and_rolling_update(cluster, namespace, wait):
+    from kubernetes import client
+
+    api = cluster.api_client()
+    apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
+    template = DEPLOYMENT["spec"]["template"]
+    statefulset = {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "db"},
+        "spec": {
+            "replicas": 2,
+            "serviceName": "db",
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": template,
+        },
+    }
+    # kubectl, not the Python client: the sandbox answers a create with an empty status where a real
+    # server says replicas: 0, and the client (pydantic models) rejects that.
+    cluster.kubectl("apply", "-f", "-", namespace=namespace, input=json.dumps(statefulset))
+    cluster.kubectl("rollout", "status", "statefulset/db", "--timeout=60s", namespace=namespace, timeout=90)
+    pods = {p.metadata.name: p for p in core.list_namespaced_pod(namespace).items}
+    assert sorted(pods) == ["db-0", "db-1"]
+    assert pods["db-1"].spec.hostname == "db-1" and pods["db-1"].spec.subdomain == "db"
+    assert pods["db-0"].metadata.creation_timestamp <= pods["db-1"].metadata.creation_timestamp
+    apps.patch_namespaced_stateful_set(
+        "db",
+        namespace,
+        {
+            "spec": {
+                "template": {
+                    "spec": {"containers": [{"name": "web", "env": [{"name": "VERSION", "value": "2"}]}]}
+                }
+            }
+        },
+    )
+
+    def rolled():
+        sts = apps.read_namespaced_stateful_set("db", namespace)
+        status = sts.status
+        return (
+            status.observed_generation == sts.metadata.generation
+            and status.ready_replicas == 2
+            and status.current_revision == status.update_revision
+            and status.updated_replicas == 2
+        )
+
+    wait(rolled, timeout=90, what="statefulset rolling update")
+    cluster.kubectl("rollout", "status", "statefulset/db", "--timeout=60s", namespace=namespace, timeout=90)
+    revisions = {
+        p.metadata.labels["controller-revision-hash"] for p in core.list_namespaced_pod(namespace).items
+    }
+    assert revisions == {apps.read_namespaced_stateful_set("db", namespace).status.update_revision}
