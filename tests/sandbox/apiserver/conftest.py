@@ -31,12 +31,20 @@ class FakeKubelet:
     def __init__(self, echo_port: int) -> None:
         self.echo_port = echo_port
         self.opened: list[tuple[str, str, int]] = []
+        self.connections: list[asyncio.StreamWriter] = []
+
+    def close_connections(self) -> None:
+        """End every connection opened to a pod port, as a pod's process closing them would."""
+        for writer in self.connections:
+            writer.close()
 
     async def open_pod_port(self, namespace: str, name: str, port: int):
         self.opened.append((namespace, name, port))
         if port == 1:
             raise ConnectionRefusedError(f"nothing listens on port {port} of pod {namespace}/{name}")
-        return await asyncio.open_connection("127.0.0.1", self.echo_port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.echo_port)
+        self.connections.append(writer)
+        return reader, writer
 
     def read_log(self, namespace, name, container, *, previous=False, tail_lines=None) -> bytes:
         lines = [f"{name}/{container} line {i}{' (previous)' if previous else ''}" for i in range(1, 6)]

@@ -4,11 +4,14 @@ Covers: JSON patch ops (add incl. "-", remove, replace, move, copy, test, failur
 JSON merge patch (null deletes, lists replace); strategic merge patch driven by the real schemas
 (containers by name, env by name, volumes by name, volumeMounts by mountPath, ports by
 containerPort, $patch delete/replace, $retainKeys, $deleteFromPrimitiveList, $setElementOrder,
-primitive lists with merge strategy, replace-strategy lists); server-side apply's merge and
-managedFields; unsupported patch types.
+primitive lists with merge strategy, replace-strategy lists); server-side apply's merge,
+managedFields and removal of what a manager stopped applying; unsupported patch types; properties
+(merge patch idempotent, JSON patch add/remove inverse, strategic = merge patch without schema).
 """
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from kubelocal.sandbox import errors, kinds, patches, validation
 
@@ -278,3 +281,43 @@ def test_apply_removes_what_the_manager_stopped_applying_unless_another_manager_
     assert [e["name"] for e in second["spec"]["template"]["spec"]["containers"][0]["env"]] == ["A"]
     assert second["metadata"]["labels"] == {"app": "web", "old": "x"}
     assert sorted(m["manager"] for m in second["metadata"]["managedFields"]) == ["me", "someone-else"]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.text("ab", max_size=2),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text("abc", max_size=2), children, max_size=3)
+    ),
+    max_leaves=10,
+)
+documents = st.dictionaries(st.text("abc", min_size=1, max_size=2), json_values, max_size=4)
+
+
+@hypothesis.settings(max_examples=60, deadline=None)
+@hypothesis.given(documents, documents)
+def test_merge_patch_is_idempotent_and_leaves_no_nulls(document, patch):
+    once = patches.merge_patch(document, patch)
+    assert patches.merge_patch(once, patch) == once
+    for key, value in patch.items():
+        if value is None:
+            assert key not in once
+
+
+@hypothesis.settings(max_examples=60, deadline=None)
+@hypothesis.given(documents, st.text("xyz", min_size=1, max_size=2), json_values)
+def test_json_patch_add_then_remove_restores_the_document(document, key, value):
+    hypothesis.assume(key not in document)
+    added = patches.json_patch(document, [{"op": "add", "path": f"/{key}", "value": value}])
+    assert added[key] == value
+    assert patches.json_patch(added, [{"op": "remove", "path": f"/{key}"}]) == document
+
+
+@hypothesis.settings(max_examples=60, deadline=None)
+@hypothesis.given(documents, documents)
+def test_strategic_merge_without_schema_lists_equals_merge_patch_for_objects(document, patch):
+    # Where the schema says nothing (unknown fields), a strategic merge patch is a JSON merge patch.
+    hypothesis.assume(not any(isinstance(v, list) for v in patch.values()))
+    hypothesis.assume(not any(k.startswith("$") for k in patch))
+    assert patches.strategic_merge_patch(document, patch, schema=None, resolve=lambda s: s) == (
+        patches.merge_patch(document, patch)
+    )

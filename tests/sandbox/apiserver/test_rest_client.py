@@ -435,3 +435,17 @@ def test_self_reviews_allow_everything_and_name_the_user(api_server):
     assert review.status.allowed is True
     who = kubernetes.client.AuthenticationV1Api(client).create_self_subject_review({})
     assert who.status.user_info.username == "admin"
+
+
+def test_port_forward_ends_when_the_pod_closes_the_connection(api_server):
+    api = core(api_server)
+    api.create_namespaced_pod("default", pod("p"))
+    forward = portforward(api.connect_get_namespaced_pod_portforward, "p", "default", ports="8080")
+    connection = forward.socket(8080)
+    connection.settimeout(5)
+    connection.sendall(b"ping")
+    assert connection.recv(1024) == b"ping"
+    api_server.call(api_server.kubelet.close_connections)
+    assert connection.recv(1024) == b""  # the tunnel ended, as with a real kubelet
+    forward.close()
+    forward.websocket.shutdown()  # the client leaves its socket open when the server ends the tunnel

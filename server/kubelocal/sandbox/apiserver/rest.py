@@ -451,28 +451,26 @@ def _parse_continue(token: str) -> tuple[str, str]:
 
 async def _list_or_watch(request: web.Request, target: Target) -> web.StreamResponse:
     query = request.query
+    state = request.app[STORE]
     if query.get("watch") in ("true", "1"):
-        return await streams.watch(
-            request, target.kind, target.namespace, request.app[STORE], table=_wants_table(request)
-        )
-    items, resource_version = request.app[STORE].list(
-        target.kind,
-        target.namespace,
-        label_selector=query.get("labelSelector"),
-        field_selector=query.get("fieldSelector"),
-    )
-    continue_token = ""
-    remaining = 0
+        return await streams.watch(request, target.kind, target.namespace, state, table=_wants_table(request))
+    selectors_given = {
+        "label_selector": query.get("labelSelector"),
+        "field_selector": query.get("fieldSelector"),
+    }
+    encoded, resource_version = state.list_encoded(target.kind, target.namespace, **selectors_given)
     if query.get("continue"):
         start = _parse_continue(query["continue"])
-        items = [i for i in items if (i["metadata"].get("namespace", ""), i["metadata"]["name"]) > start]
+        encoded = [(key, body) for key, body in encoded if key > start]
+    continue_token = ""
+    remaining = 0
     limit = int(query.get("limit") or 0)
-    if limit > 0 and len(items) > limit:
-        remaining = len(items) - limit
-        items = items[:limit]
-        last = items[-1]["metadata"]
-        continue_token = _continue_token((last.get("namespace", ""), last["name"]), resource_version)
+    if limit > 0 and len(encoded) > limit:
+        remaining = len(encoded) - limit
+        encoded = encoded[:limit]
+        continue_token = _continue_token(encoded[-1][0], resource_version)
     if _wants_table(request):
+        items = [json.loads(body) for _, body in encoded]
         return json_response(
             tables.table(
                 target.kind,
@@ -486,14 +484,12 @@ async def _list_or_watch(request: web.Request, target: Target) -> web.StreamResp
     if continue_token:
         metadata["continue"] = continue_token
         metadata["remainingItemCount"] = remaining
-    return json_response(
-        {
-            "kind": target.kind.list_kind,
-            "apiVersion": target.kind.api_version,
-            "metadata": metadata,
-            "items": items,
-        }
-    )
+    head = json.dumps(
+        {"kind": target.kind.list_kind, "apiVersion": target.kind.api_version, "metadata": metadata},
+        separators=(",", ":"),
+    ).encode()
+    body = head[:-1] + b',"items":[' + b",".join(item for _, item in encoded) + b"]}"
+    return web.Response(body=body, content_type="application/json")
 
 
 async def _create(request: web.Request, target: Target) -> web.Response:

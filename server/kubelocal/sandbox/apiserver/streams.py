@@ -229,6 +229,14 @@ async def port_forward(
                 continue
             writers[index] = writer
             pumps.append(asyncio.create_task(pump(index, reader)))
+
+        async def close_when_the_pod_side_ends(relays: list[asyncio.Task[None]]) -> None:
+            # v4.channel.k8s.io has no per-port close: ending the WebSocket is how the client learns
+            # that the pod closed its connections (as a real kubelet does).
+            await asyncio.gather(*relays, return_exceptions=True)
+            await socket.close()
+
+        pumps.append(asyncio.create_task(close_when_the_pod_side_ends(list(pumps))))
         async for message in socket:
             if message.type != WSMsgType.BINARY or not message.data:
                 continue
