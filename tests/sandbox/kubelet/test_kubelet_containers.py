@@ -3,10 +3,11 @@ paths that do not exist on the workstation, read-only projections, a shared empt
 the workstation's files untouched afterwards, init containers, restartPolicy Never / OnFailure /
 Always with back-off and previous logs, config errors until the ConfigMap appears, probes making
 a pod ready and restarting it, exec inside a container, sidecar init containers, stand-ins
-answering on declared and targeted ports, logs (tail, previous, follow), termination grace
-periods with postStart/preStop hooks, and a zipapp from a ConfigMap run on a stock Python image
-(how kubelocal's agent runs), ConfigMap volumes following changes, and a container's (and its
-hooks') writes staying inside the container, and pods killed while starting leaving no process."""
+answering on declared and targeted ports (stand-in init containers completing at once), logs
+(tail, previous, follow), termination grace periods with postStart/preStop hooks, a zipapp from a
+ConfigMap run on a stock Python image (how kubelocal's agent runs), ConfigMap volumes following
+changes, a container's (and its hooks') writes staying inside the container, files on nested
+mounts staying visible, and pods killed while starting leaving no process."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import base64
 import json
 import os
 import pathlib
+import subprocess
 import zipapp
 
 import pytest
@@ -170,7 +172,11 @@ async def test_missing_config_map_waits_then_starts_when_it_appears(kubelet, res
 
 
 async def test_restart_policies(kubelet):
-    never = make_pod("never", [python_container("raise SystemExit(3)")], restartPolicy="Never")
+    never = make_pod(
+        "never",
+        [python_container("open('/dev/termination-log', 'w').write('out of cheese'); raise SystemExit(3)")],
+        restartPolicy="Never",
+    )
     flaky = (
         "import os; p='/shared/ran'; first=not os.path.exists(p); open(p,'w').close(); print('run')\n"
         "raise SystemExit(1 if first else 0)"
@@ -187,7 +193,12 @@ async def test_restart_policies(kubelet):
     status = await finished(kubelet, never)
     assert status["phase"] == "Failed"
     terminated = status["containerStatuses"][0]["state"]["terminated"]
-    assert (terminated["exitCode"], terminated["reason"]) == (3, "Error")
+    assert (terminated["exitCode"], terminated["reason"], terminated["message"]) == (
+        3,
+        "Error",
+        "out of cheese",
+    )
+    assert not os.path.exists("/dev/termination-log")
     assert status["containerStatuses"][0]["restartCount"] == 0
     status = await finished(kubelet, on_failure)
     assert status["phase"] == "Succeeded"
@@ -234,7 +245,13 @@ async def test_probes_make_ready_and_liveness_restarts(kubelet):
 async def test_stand_in_answers_on_declared_and_targeted_ports(kubelet, resolver):
     redis = {"name": "redis", "image": "redis:7", "ports": [{"name": "redis", "containerPort": 6379}],
              "readinessProbe": {"tcpSocket": {"port": "redis"}}}  # fmt: skip
-    pod = make_pod("cache", [redis])
+    # A busybox "wait for the database" init container completes at once instead of blocking the pod.
+    wait = {
+        "name": "wait-for-db",
+        "image": "busybox:1.36",
+        "command": ["sh", "-c", "until nslookup db; do sleep 2; done"],
+    }
+    pod = make_pod("cache", [redis], initContainers=[wait])
     resolver.services = [make_service("cache", "10.96.0.40", [{"port": 9121, "targetPort": 9121}])]
     await kubelet.sync_pod(pod)
     await wait_for(lambda: condition(kubelet.pod_status(pod), "Ready"), what="stand-in ready")
@@ -251,9 +268,10 @@ async def test_stand_in_answers_on_declared_and_targeted_ports(kubelet, resolver
     assert (await reader.readline()).startswith(b"kubelocal stand-in for image redis:7")
     writer.close()
     status = kubelet.pod_status(pod)
+    assert status["initContainerStatuses"][0]["state"]["terminated"]["reason"] == "Completed"
     assert status["containerStatuses"][0]["imageID"] == "kubelocal://stand-in/redis:7"
     assert "stand-in" in status["message"]
-    assert kubelet.stand_in_annotations("default", "cache") == {node.STAND_IN_ANNOTATION: "redis"}
+    assert kubelet.stand_in_annotations("default", "cache") == {node.STAND_IN_ANNOTATION: "wait-for-db,redis"}
     assert any(e["reason"] == "StandIn" for e in resolver.events)
     # A service that starts targeting the pod later opens its port too.
     resolver.services.append(make_service("cache", "10.96.0.41", [{"port": 80, "targetPort": 7000}]))
@@ -468,3 +486,25 @@ async def test_a_pod_killed_while_starting_leaves_no_process(kubelet, delay):
     await kubelet.kill_pod(pod, grace_period_seconds=0)
     await asyncio.sleep(0.1)
     assert processes_with(marker) == []
+
+
+async def test_files_on_nested_mounts_of_the_workstation_stay_visible(kubelet, tmp_path):
+    # A repository or virtualenv on a filesystem mounted below / (here a tmpfs under /tmp) must
+    # still be there for the container, although /tmp is an overlay in the container.
+    nested = tmp_path / "nested-mount"
+    nested.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "kubelocal-test", str(nested)], check=True)
+    try:
+        (nested / "app.py").write_text("print('from the nested mount')")
+        pod = make_pod(
+            "nested",
+            [python_container("", command=["python", str(nested / "app.py")])],
+            restartPolicy="Never",
+        )
+        await kubelet.sync_pod(pod)
+        assert (await finished(kubelet, pod))["phase"] == "Succeeded", kubelet.read_log(
+            "default", "nested", None
+        )
+        assert kubelet.read_log("default", "nested", None) == b"from the nested mount\n"
+    finally:
+        subprocess.run(["umount", str(nested)], check=True)

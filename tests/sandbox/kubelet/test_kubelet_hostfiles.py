@@ -1,6 +1,7 @@
 """Service DNS as hosts files (pure): every name form a cluster DNS answers, short names only for
 the pod's own namespace, headless services to endpoint IPs with per-endpoint hostnames, the pod's
-own hostname and subdomain, hostAliases, and the resolv.conf search list with dnsConfig."""
+own hostname and subdomain, hostAliases, publishNotReadyAddresses, and the resolv.conf search list
+with dnsConfig."""
 
 from __future__ import annotations
 
@@ -78,3 +79,13 @@ def test_host_aliases_and_dns_config_are_honoured():
     conf = hostfiles.resolv_conf("default", searches=identity.searches, options=identity.options)
     assert "search default.svc.cluster.local svc.cluster.local cluster.local corp.example\n" in conf
     assert "options ndots:2 timeout:1 attempts:1 edns0\n" in conf
+
+
+def test_headless_services_publish_not_ready_endpoints_only_when_asked():
+    endpoints = make_endpoints("peers", ["10.244.0.8"], [{"port": 7000}])
+    endpoints["subsets"][0]["notReadyAddresses"] = [{"ip": "10.244.0.9", "hostname": "peers-1"}]
+    quiet = make_service("peers", None, [{"port": 7000}])
+    assert [r[2] for r in hostfiles.service_records([quiet], [endpoints])] == ["10.244.0.8"]
+    loud = make_service("peers", None, [{"port": 7000}], publishNotReadyAddresses=True)
+    records = hostfiles.service_records([loud], [endpoints])
+    assert ("default", "peers-1.peers", "10.244.0.9") in records

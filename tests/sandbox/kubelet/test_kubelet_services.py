@@ -1,6 +1,6 @@
 """Services seen from the node (pure): the proxy table from Endpoints and EndpointSlices (named
 ports, not-ready endpoints, services without endpoints, headless and UDP ports skipped), and the
-ports a stand-in must open (declared, probed, targeted by name or number)."""
+ports a stand-in must open (declared, probed, targeted by name or number); ClientIP affinity."""
 
 from __future__ import annotations
 
@@ -79,3 +79,21 @@ def test_selects_needs_a_non_empty_matching_selector():
     no_selector = make_service("web", "10.96.0.1", [])
     no_selector["spec"]["selector"] = {}
     assert not services.selects(no_selector, pod)
+
+
+def test_client_ip_affinity_keeps_a_client_on_one_backend():
+    sticky = make_service("web", "10.96.0.10", [{"port": 80}], sessionAffinity="ClientIP")
+    assert services.sticky_frontends([sticky, make_service("db", "10.96.0.11", [{"port": 5432}])]) == {
+        ("10.96.0.10", 80)
+    }
+    backends = [("10.244.0.2", 80), ("10.244.0.3", 80), ("10.244.0.4", 80)]
+    chosen = {
+        services.backend_for(backends=backends, turn=turn, client="10.244.0.9", sticky=True)
+        for turn in range(6)
+    }
+    assert len(chosen) == 1
+    spread = {
+        services.backend_for(backends=backends, turn=turn, client="10.244.0.9", sticky=False)
+        for turn in range(6)
+    }
+    assert spread == {0, 1, 2}

@@ -53,8 +53,9 @@ def pod_identity(pod: dict, address: str) -> PodIdentity:
 def service_records(services: list[dict], endpoints: list[dict]) -> list[tuple[str, str, str]]:
     """(namespace, name-relative-to-namespace, address) for every resolvable service name.
 
-    The relative name is `svc` or `host.svc` (headless endpoints with a hostname); ExternalName
-    services and services with neither a ClusterIP nor ready endpoints give nothing.
+    The relative name is `svc` or `host.svc` (headless endpoints with a hostname); not-ready
+    endpoints count only with `publishNotReadyAddresses` (StatefulSet peer discovery); ExternalName
+    services and services with neither a ClusterIP nor such endpoints give nothing.
     """
     endpoints_by_key = {
         (e["metadata"].get("namespace", "default"), e["metadata"]["name"]): e for e in endpoints
@@ -72,8 +73,13 @@ def service_records(services: list[dict], endpoints: list[dict]) -> list[tuple[s
             records.append((namespace, name, cluster_ip))
             continue
         endpoint = endpoints_by_key.get((namespace, name)) or {}
+        publish_all = bool(spec.get("publishNotReadyAddresses"))
         for subset in endpoint.get("subsets") or []:
-            for address in subset.get("addresses") or []:
+            addresses = [
+                *(subset.get("addresses") or []),
+                *((subset.get("notReadyAddresses") or []) if publish_all else []),
+            ]
+            for address in addresses:
                 records.append((namespace, name, address["ip"]))
                 if address.get("hostname"):
                     records.append((namespace, f"{address['hostname']}.{name}", address["ip"]))

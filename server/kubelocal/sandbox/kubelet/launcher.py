@@ -13,10 +13,13 @@ container's root on a tmpfs at `rootfs`:
   Python, the repository) and may write anywhere, like a container's writable layer, but its
   writes never reach the real files and vanish when the container ends (a restarted container
   starts clean, as on a real node);
-- `/dev`, `/proc` and `/sys` are bound live; the kubelet's state directory (the pod's working
+- `/proc` and `/sys` are bound live, `/dev/pts` too (over `/dev`'s overlay), `/dev/shm` is a
+  tmpfs of the container's own; the kubelet's state directory (the pod's working
   directory, volumes) and hostPath volumes are bound live and writable on top. Overlays show no
   submounts, so containers hold no copies of other pods' network namespaces (/run/netns), which
   would keep those alive after deletion;
+- filesystems mounted below a layered directory (which an overlay does not show, e.g. a home
+  directory on its own mount holding the virtualenv) are bound read-only at their paths;
 - wherever a mount path lies under a live-bound directory and does not exist, that directory is
   "shadowed" by a tmpfs holding bind mounts of its real entries plus the new directory.
 Volumes are then bind-mounted on their paths (read-only where the volume is), `/etc/hosts`,
@@ -50,7 +53,7 @@ PR_SET_PDEATHSIG = 1
 START_ERROR_EXIT_CODE = 128
 DNS_FILES = ("hosts", "resolv.conf", "hostname")
 DNS_MOUNT = "/.kubelocal/dns"
-LIVE_DIRECTORIES = ("dev", "proc", "sys")
+LIVE_DIRECTORIES = ("proc", "sys")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
@@ -210,6 +213,33 @@ class Root:
             os.symlink(f"{DNS_MOUNT}/{name}", target)
 
 
+def _unescape(field: str) -> str:
+    """A mountinfo path field: spaces, tabs, newlines and backslashes come as octal escapes."""
+    return field.encode().decode("unicode_escape").encode("latin-1").decode(errors="surrogateescape")
+
+
+def nested_mounts(*, skip_under: list[str]) -> list[str]:
+    """Directories mounted below a layered top-level directory (an overlay does not show them, so
+    a virtualenv or repository on such a mount would vanish), outermost first. Not those under
+    /proc, /sys, /dev, /run (other pods' network namespaces live there), /etc (the DNS files), nor
+    under `skip_under` (bound live anyway, or the root being built)."""
+    points = []
+    with open("/proc/self/mountinfo") as info:
+        for line in info:
+            point = _unescape(line.split()[4])
+            parts = point.strip("/").split("/")
+            if len(parts) < 2 or parts[0] in (*LIVE_DIRECTORIES, "dev", "run", "etc"):
+                continue
+            if any(point == s or point.startswith(s.rstrip("/") + "/") for s in skip_under):
+                continue
+            points.append(point)
+    outermost: list[str] = []
+    for point in sorted(set(points), key=lambda p: p.count("/")):
+        if not any(point.startswith(kept + "/") for kept in outermost) and os.path.isdir(point):
+            outermost.append(point)
+    return outermost
+
+
 def build(spec: dict) -> None:
     """Namespaces, root, mounts, chroot and cwd for `spec` (raises OSError on failure)."""
     _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWUTS), "unshare")
@@ -221,9 +251,19 @@ def build(spec: dict) -> None:
     mount("tmpfs", rootfs, "tmpfs", 0, "mode=755")
     root = Root(rootfs, spec.get("writable_roots", []))
     root.layer()
+    # /dev is an overlay too (writes such as /dev/termination-log stay in the container); its
+    # terminals are the real ones, its shared memory is the container's own.
+    if os.path.isdir("/dev/pts"):
+        mount("/dev/pts", f"{rootfs}/dev/pts", None, MS_BIND | MS_REC)
+    mount("tmpfs", root.ensure("/dev/shm", directory=True), "tmpfs", 0, "mode=1777")
+    for point in nested_mounts(skip_under=[rootfs, *spec.get("writable_roots", [])]):
+        try:  # visible as on the workstation, read-only so the container cannot change them
+            root.bind(point, point, read_only=True)
+        except OSError as error:
+            print(f"kubelocal launcher: leaving out {point}: {error}", file=sys.stderr)
     for writable in spec.get("writable_roots", []):  # the kubelet's state: live, not layered
         root.bind(writable, writable, read_only=False)
-    if spec.get("dns_dir"):  # before the volumes: a volume under /etc must find /etc shadowed already
+    if spec.get("dns_dir"):  # before the volumes: a volume under /etc then sits on the final /etc
         root.use_dns(spec["dns_dir"])
     for volume_mount in spec.get("mounts", []):
         root.bind(

@@ -295,7 +295,7 @@ class Kubelet:
         table = services.proxy_table(self._services, self._endpoints)
         await self.network.set_service_addresses({ip for ip, _ in table})
         if self._proxy is not None:
-            await self._proxy.program(table)
+            await self._proxy.program(table, sticky=services.sticky_frontends(self._services))
         for pod in list(self._pods.values()):
             if pod.network_ready:
                 self._write_dns(pod)
@@ -583,6 +583,25 @@ class Kubelet:
             self._notify(pod)
             return None
         is_stand_in = program is None
+        run_to_completion = (
+            state is pod.init_containers.get(name) and container.get("restartPolicy") != "Always"
+        )
+        if program is None and run_to_completion:
+            # An init container of an image without a program (busybox waiting for a service, a
+            # migration tool...) cannot do its work here; it completes at once so the pod starts.
+            if name not in pod.stand_ins:
+                pod.stand_ins.append(name)
+                self._event(
+                    pod,
+                    reason="StandIn",
+                    message=f"Init container {name}: the sandbox has no program for image "
+                    f"{container.get('image')}; it is reported completed without running",
+                )
+            now = time.time()
+            state.image_id = f"kubelocal://stand-in/{container.get('image', '')}"
+            return statuses.Termination(
+                exit_code=0, reason="Completed", started_at=now, finished_at=now, container_id=""
+            )
         if program is None:
             program = self._stand_in_program(pod, container)
             if name not in pod.stand_ins:
@@ -608,6 +627,11 @@ class Kubelet:
         pod.log_runs[name] = run
         rootfs = pod.directory / "rootfs" / name
         rootfs.mkdir(parents=True, exist_ok=True)
+        # The container writes why it ended to terminationMessagePath; it lands in a file of ours.
+        message_path = container.get("terminationMessagePath") or "/dev/termination-log"
+        message_file = pod.directory / "termination" / f"{name}-{run}"
+        message_file.parent.mkdir(exist_ok=True)
+        message_file.write_bytes(b"")
         cwd = pod.directory / "cwd"
         cwd.mkdir(exist_ok=True)
         launcher_spec = {
@@ -623,7 +647,8 @@ class Kubelet:
                     "readOnly": m.read_only,
                 }
                 for m in mounts
-            ],
+            ]
+            + [{"source": str(message_file), "target": message_path, "readOnly": False}],
             "dns_dir": str(pod.dns_dir),
             "working_dir": program.working_dir or str(cwd),
             "unisolated_dir": program.working_dir or str(cwd),
@@ -686,6 +711,11 @@ class Kubelet:
             started_at=started,
             finished_at=time.time(),
             container_id=state.container_id,
+            message=_termination_message(
+                message_file,
+                log=pod.log_path(name, run),
+                from_logs=code != 0 and container.get("terminationMessagePolicy") == "FallbackToLogsOnError",
+            ),
         )
 
     # -- probes --------------------------------------------------------------------------------------
@@ -983,6 +1013,21 @@ class Kubelet:
                 return
             else:
                 await asyncio.sleep(0.05)
+
+
+def _termination_message(message_file: pathlib.Path, *, log: pathlib.Path, from_logs: bool) -> str:
+    """What the container wrote to its termination message file (at most 4096 bytes, as a
+    kubelet reads it); with FallbackToLogsOnError and nothing written, the end of its log."""
+    try:
+        message = message_file.read_bytes()[:4096]
+    except OSError:
+        message = b""
+    if not message and from_logs:
+        try:
+            message = runtime.tail(log.read_bytes(), 80)[-2048:]
+        except OSError:
+            message = b""
+    return message.decode(errors="replace")
 
 
 async def _until(condition: Callable[[], bool], stopping: asyncio.Event) -> None:

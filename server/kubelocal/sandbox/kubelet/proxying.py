@@ -1,5 +1,8 @@
 """The user-space service proxy: kube-proxy's job, inside the node network namespace.
 
+sessionAffinity ClientIP keeps a client on one backend (chosen by its address) while the backends
+do not change.
+
 One listener per ClusterIP:port, created in the node namespace (where the ClusterIPs sit on `lo`),
 served by the kubelet's asyncio loop. Each accepted connection goes to the next ready backend
 (round robin) and bytes are relayed both ways, half-closes included. Backends on pod IPs are
@@ -52,10 +55,17 @@ class ServiceProxy:
         self._servers: dict[services.Frontend, asyncio.Server] = {}
         self._backends: dict[services.Frontend, list[services.Backend]] = {}
         self._turns: dict[services.Frontend, itertools.count] = {}
+        self._sticky: set[services.Frontend] = set()
         self._warned: set[services.Frontend] = set()
         self._connections: set[asyncio.Task] = set()
 
-    async def program(self, table: dict[services.Frontend, list[services.Backend]]) -> None:
+    async def program(
+        self,
+        table: dict[services.Frontend, list[services.Backend]],
+        *,
+        sticky: set[services.Frontend] = frozenset(),
+    ) -> None:
+        self._sticky = set(sticky)
         for frontend in [f for f in self._servers if f not in table]:
             self._servers.pop(frontend).close()
             self._backends.pop(frontend, None)
@@ -88,10 +98,16 @@ class ServiceProxy:
         if not backends:
             _reset(writer)
             return
-        turn = next(self._turns.setdefault(frontend, itertools.count()))
+        peer = writer.get_extra_info("peername") or ("", 0)
+        first = services.backend_for(
+            backends=backends,
+            turn=next(self._turns.setdefault(frontend, itertools.count())),
+            client=str(peer[0]),
+            sticky=frontend in self._sticky,
+        )
         # Try each backend once, starting with this connection's turn: one dead pod must not fail it.
         for offset in range(len(backends)):
-            host, port = backends[(turn + offset) % len(backends)]
+            host, port = backends[(first + offset) % len(backends)]
             netns = None if addressing.is_workstation_loopback(host) else self._node_netns
             try:
                 upstream_reader, upstream_writer = await network.connect_in(

@@ -5,6 +5,8 @@ Pure functions over Service and Endpoints (or EndpointSlice) dicts as the API re
 
 from __future__ import annotations
 
+import zlib
+
 from kubelocal.sandbox.kubelet import probes
 
 Backend = tuple[str, int]
@@ -66,6 +68,25 @@ def proxy_table(services: list[dict], endpoints: list[dict]) -> dict[Frontend, l
                 continue
             table[(cluster_ip, int(port["port"]))] = sorted(ready.get(port.get("name") or "", []))
     return table
+
+
+def sticky_frontends(services: list[dict]) -> set[Frontend]:
+    """ClusterIP:port of services with `sessionAffinity: ClientIP` (each client keeps its backend)."""
+    sticky: set[Frontend] = set()
+    for service in services:
+        spec = service.get("spec") or {}
+        cluster_ip = spec.get("clusterIP")
+        if spec.get("sessionAffinity") == "ClientIP" and cluster_ip and cluster_ip != "None":
+            sticky.update((cluster_ip, int(port["port"])) for port in spec.get("ports") or [])
+    return sticky
+
+
+def backend_for(*, backends: list[Backend], turn: int, client: str, sticky: bool) -> int:
+    """Index of the backend a new connection tries first: round robin, or for sticky services one
+    chosen by the client's address (stable while the backends do not change)."""
+    if sticky:
+        return zlib.crc32(client.encode()) % len(backends)
+    return turn % len(backends)
 
 
 def selects(service: dict, pod: dict) -> bool:
