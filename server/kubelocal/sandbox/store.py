@@ -50,12 +50,13 @@ class WatchEvent(NamedTuple):
 
 
 class _Change(NamedTuple):
+    """One write, as kept in the history: pickled (a few KB each, where dicts take ~13 KB)."""
+
     revision: int
     type: str
     kind: kinds.Kind
-    object: dict
-    previous: dict | None
-    snapshot: bytes  # object, pickled: each watcher gets its own copy cheaply
+    snapshot: bytes  # the object after the change
+    previous: bytes | None  # before it (MODIFIED only), to see objects enter or leave a selector
 
 
 def now_timestamp() -> str:
@@ -98,14 +99,15 @@ class _Filter(NamedTuple):
         """
         if change.kind != self.kind:
             return None
-        now = self.matches(change.object)
-        if change.type == "MODIFIED" and change.previous is not None:
-            before = self.matches(change.previous)
+        obj = pickle.loads(change.snapshot)
+        now = self.matches(obj)
+        if change.type == "MODIFIED" and change.previous is not None and (self.labels or self.fields):
+            before = self.matches(pickle.loads(change.previous))
             if now and not before:
-                return WatchEvent("ADDED", pickle.loads(change.snapshot))
+                return WatchEvent("ADDED", obj)
             if before and not now:
-                return WatchEvent("DELETED", pickle.loads(change.snapshot))
-        return WatchEvent(change.type, pickle.loads(change.snapshot)) if now else None
+                return WatchEvent("DELETED", obj)
+        return WatchEvent(change.type, obj) if now else None
 
 
 class WatchStream:
@@ -174,6 +176,7 @@ class Store:
         self._objects: dict[kinds.Kind, dict[tuple[str, str], dict]] = {kind: {} for kind in kinds.ALL}
         # The same objects pickled: get/list/watch hand out copies by unpickling (~7 µs per pod).
         self._snapshots: dict[kinds.Kind, dict[tuple[str, str], bytes]] = {kind: {} for kind in kinds.ALL}
+        self._uids: dict[str, tuple[kinds.Kind, tuple[str, str]]] = {}
         # And as JSON, for the REST layer to send lists without re-encoding every object.
         self._encoded: dict[kinds.Kind, dict[tuple[str, str], bytes]] = {kind: {} for kind in kinds.ALL}
         self._revision = 0
@@ -340,7 +343,7 @@ class Store:
             metadata["generation"] = 1
         if dry_run:
             return obj
-        self._write(kind, obj, "ADDED", None)
+        self._write(kind, obj, "ADDED")
         if kind == kinds.NAMESPACES:
             self._create_default_service_account(name)
             self._publish_root_ca(name)
@@ -415,8 +418,9 @@ class Store:
             # kubelet's final delete with grace period 0, even while it updates their status).
             self._remove(kind, new)
             return copy_object(new)
-        self._write(kind, new, "MODIFIED", current)
-        self._release_foreground_owners(new)
+        self._write(kind, new, "MODIFIED")
+        if new["metadata"].get("ownerReferences") != current["metadata"].get("ownerReferences"):
+            self._release_foreground_owners(current["metadata"].get("ownerReferences") or [])
         return copy_object(new)
 
     def patch(
@@ -537,7 +541,7 @@ class Store:
                 new["metadata"]["deletionTimestamp"] = deadline.strftime("%Y-%m-%dT%H:%M:%SZ")
                 new["metadata"]["deletionGracePeriodSeconds"] = grace
                 new["metadata"]["generation"] = metadata.get("generation", 1) + 1
-                self._write(kind, new, "MODIFIED", current)
+                self._write(kind, new, "MODIFIED")
                 return copy_object(new)
         if finalizers:
             new = copy_object(current)
@@ -549,7 +553,7 @@ class Store:
                     new["metadata"]["generation"] = metadata.get("generation", 1) + 1
             if new == current:
                 return copy_object(current)
-            self._write(kind, new, "MODIFIED", current)
+            self._write(kind, new, "MODIFIED")
             return copy_object(new)
         removed = copy_object(current)
         self._remove(kind, removed)
@@ -720,52 +724,56 @@ class Store:
     def _orphan_dependents(self, owner_uid: str) -> None:
         for kind, dependent in self.dependents(owner_uid):
             refs = [ref for ref in dependent["metadata"]["ownerReferences"] if ref.get("uid") != owner_uid]
-            previous = self._objects[kind][
-                _key(kind, dependent["metadata"].get("namespace"), dependent["metadata"]["name"])
-            ]
             if refs:
                 dependent["metadata"]["ownerReferences"] = refs
             else:
                 dependent["metadata"].pop("ownerReferences")
-            self._write(kind, dependent, "MODIFIED", previous)
+            self._write(kind, dependent, "MODIFIED")
 
-    def _release_foreground_owners(self, dependent: dict) -> None:
+    def _release_foreground_owners(self, references: list[dict]) -> None:
         """Drop foregroundDeletion from owners that no longer have dependents (the GC's last step)."""
-        for ref in dependent["metadata"].get("ownerReferences") or ():
-            for kind, objects in self._objects.items():
-                for owner in list(objects.values()):
-                    if owner["metadata"]["uid"] != ref.get("uid"):
-                        continue
-                    if "foregroundDeletion" not in (owner["metadata"].get("finalizers") or ()):
-                        continue
-                    if self._has_dependents(owner["metadata"]["uid"]):
-                        continue
-                    new = copy_object(owner)
-                    new["metadata"]["finalizers"] = [
-                        f for f in new["metadata"]["finalizers"] if f != "foregroundDeletion"
-                    ]
-                    if not new["metadata"]["finalizers"]:
-                        del new["metadata"]["finalizers"]
-                        self._remove(kind, new)
-                    else:
-                        self._write(kind, new, "MODIFIED", owner)
+        for reference in references:
+            found = self._uids.get(reference.get("uid", ""))
+            if found is None:
+                continue
+            kind, key = found
+            owner = self._objects[kind][key]
+            if "foregroundDeletion" not in (owner["metadata"].get("finalizers") or ()):
+                continue
+            if self._has_dependents(owner["metadata"]["uid"]):
+                continue
+            new = copy_object(owner)
+            new["metadata"]["finalizers"] = [
+                f for f in new["metadata"]["finalizers"] if f != "foregroundDeletion"
+            ]
+            if not new["metadata"]["finalizers"]:
+                del new["metadata"]["finalizers"]
+                self._remove(kind, new)
+            else:
+                self._write(kind, new, "MODIFIED")
 
     def _delete_namespace(self, namespace: dict) -> dict:
         name = namespace["metadata"]["name"]
+        new = namespace
         if not namespace["metadata"].get("deletionTimestamp"):
             new = copy_object(namespace)
             new["metadata"]["deletionTimestamp"] = now_timestamp()
             new["metadata"]["deletionGracePeriodSeconds"] = 0
             new.setdefault("spec", {})["finalizers"] = ["kubernetes"]
             new["status"] = {"phase": "Terminating"}
-            self._write(kinds.NAMESPACES, new, "MODIFIED", namespace)
+            self._write(kinds.NAMESPACES, new, "MODIFIED")
             for kind in kinds.ALL:
                 if not kind.namespaced:
                     continue
                 for key in [key for key in self._objects[kind] if key[0] == name]:
                     if key in self._objects[kind]:
                         self.delete(kind, name, key[1], propagation="Background")
-        return self._finish_namespace(name) or self.get(kinds.NAMESPACES, None, name)
+        removed = self._finish_namespace(name)
+        if removed is not None:
+            return removed
+        current = self._objects[kinds.NAMESPACES].get(("", name))
+        # Gone already when deleting its last object finished it; answer with its terminating state.
+        return copy_object(current if current is not None else new)
 
     def _finish_namespace(self, name: str) -> dict | None:
         """Remove a terminating namespace once nothing is left in it; the removed object, or None."""
@@ -783,28 +791,30 @@ class Store:
         metadata = obj["metadata"]
         key = _key(kind, metadata.get("namespace"), metadata["name"])
         previous = self._objects[kind].pop(key)
-        self._snapshots[kind].pop(key)
+        previous_snapshot = self._snapshots[kind].pop(key)
+        self._uids.pop(previous["metadata"].get("uid", ""), None)
         self._encoded[kind].pop(key)
         if kind == kinds.SERVICES:
             self._release_service_addresses(previous)
         self._revision += 1
         metadata["resourceVersion"] = str(self._revision)
-        snapshot = _freeze(obj)
-        self._record(_Change(self._revision, "DELETED", kind, pickle.loads(snapshot), previous, snapshot))
+        self._record(_Change(self._revision, "DELETED", kind, _freeze(obj), previous_snapshot))
         if kind.namespaced:
             self._finish_namespace(metadata["namespace"])
-        self._release_foreground_owners(obj)
+        self._release_foreground_owners(metadata.get("ownerReferences") or [])
 
-    def _write(self, kind: kinds.Kind, obj: dict, event_type: str, previous: dict | None) -> None:
+    def _write(self, kind: kinds.Kind, obj: dict, event_type: str) -> None:
         self._revision += 1
         obj["metadata"]["resourceVersion"] = str(self._revision)
         key = _key(kind, obj["metadata"].get("namespace"), obj["metadata"]["name"])
         snapshot = _freeze(obj)
         stored = pickle.loads(snapshot)
         self._objects[kind][key] = stored
+        self._uids[stored["metadata"]["uid"]] = (kind, key)
+        previous_snapshot = self._snapshots[kind].get(key)
         self._snapshots[kind][key] = snapshot
         self._encoded[kind][key] = json.dumps(stored, separators=(",", ":")).encode()
-        self._record(_Change(self._revision, event_type, kind, stored, previous, snapshot))
+        self._record(_Change(self._revision, event_type, kind, snapshot, previous_snapshot))
 
     def _record(self, change: _Change) -> None:
         self._history.append(change)

@@ -203,6 +203,9 @@ def _job(obj: dict[str, Any]) -> None:
     if obj.get("metadata", {}).get("uid"):
         job_selector(obj)
     _template(spec)
+    template_labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels")
+    if template_labels and not obj.get("metadata", {}).get("labels"):
+        obj.setdefault("metadata", {})["labels"] = dict(template_labels)  # batch/v1 defaulting
 
 
 def job_selector(obj: dict[str, Any]) -> None:

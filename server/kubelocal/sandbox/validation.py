@@ -776,6 +776,12 @@ def _without_images(spec: dict) -> dict:
 def validate_update(kind: kinds.Kind, new: dict, old: dict) -> None:
     """Immutable fields; errors.Invalid naming the field (`...: field is immutable`)."""
     causes = _Causes()
+    if old["metadata"].get("deletionTimestamp"):
+        added = set(new["metadata"].get("finalizers") or ()) - set(old["metadata"].get("finalizers") or ())
+        if added:
+            causes.forbidden(
+                "metadata.finalizers", "no new finalizers can be added if the object is being deleted"
+            )
     new_spec, old_spec = new.get("spec") or {}, old.get("spec") or {}
     if kind == kinds.SERVICES:
         if (

@@ -1,6 +1,7 @@
 """Pure parts of the API server: discovery, OpenAPI documents, Table rows, tokens, certificates.
 
-Covers: discovery lists every kind with verbs, short names, categories and subresources; the
+Covers: discovery lists every kind with verbs, short names, categories and subresources, also as
+aggregated discovery v2 when asked for; the
 OpenAPI v3 index points at per-group-version documents whose PATCH operations carry the GVK and the
 fieldValidation parameter (what kubectl's apply checks) and whose schemas resolve; v2 is Swagger 2.0;
 Table rows for pods, services and deployments and kubectl's duration format; ServiceAccount tokens
@@ -37,6 +38,24 @@ def test_discovery_lists_kinds_with_verbs_short_names_and_subresources():
         "authentication.k8s.io",
     }
     assert discovery.resource_list("nope", "v1") is None
+
+
+def test_aggregated_discovery_when_asked_for():
+    accept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
+    assert discovery.wants_aggregated(accept)
+    assert not discovery.wants_aggregated(
+        "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
+    )
+    (core,) = discovery.aggregated(core=True)["items"]
+    pods = next(r for r in core["versions"][0]["resources"] if r["resource"] == "pods")
+    assert pods["scope"] == "Namespaced" and pods["shortNames"] == ["po"]
+    assert {s["subresource"] for s in pods["subresources"]} == {"status", "log", "portforward"}
+    groups = {item["metadata"]["name"]: item for item in discovery.aggregated(core=False)["items"]}
+    deployments = next(
+        r for r in groups["apps"]["versions"][0]["resources"] if r["resource"] == "deployments"
+    )
+    scale = next(s for s in deployments["subresources"] if s["subresource"] == "scale")
+    assert scale["responseKind"] == {"group": "autoscaling", "version": "v1", "kind": "Scale"}
 
 
 def test_openapi_v3_documents_serve_what_kubectl_apply_checks():

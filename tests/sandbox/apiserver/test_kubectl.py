@@ -202,6 +202,11 @@ def test_delete_wait_and_errors(api_server, manifest, tmp_path):
     assert "condition met" in out
     kubectl(api_server, "delete", "-f", str(manifest))
     kubectl(api_server, "wait", "--for=delete", "deployment/web", "--timeout=5s")
+    namespace = tmp_path / "namespace.yaml"
+    namespace.write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n")
+    kubectl(api_server, "apply", "-f", str(namespace))
+    kubectl(api_server, "apply", "-n", "team", "-f", str(manifest))
+    assert 'namespace "team" deleted' in kubectl(api_server, "delete", "namespace", "team").stdout
     missing = kubectl(api_server, "get", "deployment", "web", check=False)
     assert missing.returncode != 0
     assert 'Error from server (NotFound): deployments.apps "web" not found' in missing.stderr

@@ -315,3 +315,33 @@ def test_publishing_the_api_endpoint_points_the_kubernetes_service_at_it(cluster
     assert cluster.get(kinds.ENDPOINT_SLICES, "default", "kubernetes")["endpoints"][0]["addresses"] == [
         "10.244.0.1"
     ]
+
+
+def test_no_new_finalizers_on_an_object_being_deleted(cluster):
+    cluster.create(kinds.CONFIG_MAPS, {"metadata": {"name": "a", "finalizers": ["x/one"]}})
+    deleting = cluster.delete(kinds.CONFIG_MAPS, "default", "a")
+    deleting["metadata"]["finalizers"] = ["x/one", "x/two"]
+    with pytest.raises(errors.Invalid) as invalid:
+        cluster.update(kinds.CONFIG_MAPS, deleting)
+    assert "no new finalizers can be added if the object is being deleted" in invalid.value.message
+
+
+def test_foreground_owner_goes_when_its_last_dependent_drops_the_reference(cluster):
+    owner = cluster.create(kinds.CONFIG_MAPS, config_map("owner"))
+    reference = {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner["metadata"]["uid"]}
+    child = cluster.create(kinds.CONFIG_MAPS, {"metadata": {"name": "child", "ownerReferences": [reference]}})
+    cluster.delete(kinds.CONFIG_MAPS, "default", "owner", propagation="Foreground")
+    del child["metadata"]["ownerReferences"]
+    cluster.update(kinds.CONFIG_MAPS, child)
+    with pytest.raises(errors.NotFound):
+        cluster.get(kinds.CONFIG_MAPS, "default", "owner")
+
+
+def test_deleting_a_namespace_whose_contents_go_at_once_returns_it_and_removes_it(cluster):
+    cluster.create(kinds.NAMESPACES, {"metadata": {"name": "team"}})
+    cluster.create(kinds.CONFIG_MAPS, config_map("a"), namespace="team")
+    deleted = cluster.delete(kinds.NAMESPACES, None, "team")
+    assert deleted["metadata"]["name"] == "team" and deleted["status"]["phase"] == "Terminating"
+    with pytest.raises(errors.NotFound):
+        cluster.get(kinds.NAMESPACES, None, "team")
+    assert cluster.list(kinds.SERVICE_ACCOUNTS, "team")[0] == []

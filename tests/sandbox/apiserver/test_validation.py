@@ -264,3 +264,29 @@ def test_patch_through_the_store_keeps_conflict_semantics(cluster):
         field_manager="me",
     )
     assert applied["data"] == {"a": "b"} and applied["metadata"]["managedFields"][0]["manager"] == "me"
+
+
+def test_jobs_get_a_generated_selector_and_labels(cluster):
+    job = {
+        "metadata": {"name": "restore"},
+        "spec": {
+            "template": {
+                "metadata": {"labels": {"app": "restore"}},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [{"name": "a", "image": "python:3.12-slim"}],
+                },
+            }
+        },
+    }
+    created = cluster.create(kinds.JOBS, job)
+    uid = created["metadata"]["uid"]
+    assert created["spec"]["selector"] == {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+    labels = created["spec"]["template"]["metadata"]["labels"]
+    assert labels["batch.kubernetes.io/job-name"] == "restore" and labels["app"] == "restore"
+    assert created["metadata"]["labels"] == labels
+    assert (
+        created["spec"]["backoffLimit"],
+        created["spec"]["completions"],
+        created["spec"]["parallelism"],
+    ) == (6, 1, 1)

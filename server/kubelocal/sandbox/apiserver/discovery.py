@@ -129,3 +129,64 @@ def _subresource(kind: kinds.Kind, sub: str) -> dict[str, Any]:
     elif sub == "portforward":
         entry.update(kind="PodPortForwardOptions", verbs=["create", "get"])
     return entry
+
+
+AGGREGATED_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+
+def wants_aggregated(accept: str) -> bool:
+    """Whether an Accept header asks for aggregated discovery v2 (kubectl 1.30+ asks first)."""
+    for option in accept.replace(" ", "").split(","):
+        parameters = set(option.split(";")[1:])
+        if {"g=apidiscovery.k8s.io", "v=v2", "as=APIGroupDiscoveryList"} <= parameters:
+            return True
+    return False
+
+
+def _aggregated_version(group: str, version: str) -> dict[str, Any]:
+    listing = resource_list(group, version) or {"resources": []}
+    resources: dict[str, dict[str, Any]] = {}
+    for entry in listing["resources"]:
+        name, _, sub = entry["name"].partition("/")
+        response_kind = {
+            "group": entry.get("group", group),
+            "version": entry.get("version", version),
+            "kind": entry["kind"],
+        }
+        if not sub:
+            resource: dict[str, Any] = {
+                "resource": name,
+                "responseKind": response_kind,
+                "scope": "Namespaced" if entry["namespaced"] else "Cluster",
+                "singularResource": entry["singularName"],
+                "verbs": entry["verbs"],
+            }
+            for field in ("shortNames", "categories"):
+                if field in entry:
+                    resource[field] = entry[field]
+            resources[name] = resource
+        else:
+            resources[name].setdefault("subresources", []).append(
+                {"subresource": sub, "responseKind": response_kind, "verbs": entry["verbs"]}
+            )
+    return {"version": version, "resources": list(resources.values()), "freshness": "Current"}
+
+
+def aggregated(*, core: bool) -> dict[str, Any]:
+    """GET /api (core=True) or /apis as an apidiscovery.k8s.io/v2 APIGroupDiscoveryList."""
+    if core:
+        items = [{"metadata": {"name": ""}, "versions": [_aggregated_version("", "v1")]}]
+    else:
+        items = [
+            {
+                "metadata": {"name": group},
+                "versions": [_aggregated_version(g, v) for g, v in _group_versions() if g == group],
+            }
+            for group in groups()
+        ]
+    return {
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": "apidiscovery.k8s.io/v2",
+        "metadata": {},
+        "items": items,
+    }

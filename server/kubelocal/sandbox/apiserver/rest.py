@@ -199,11 +199,21 @@ async def _healthy(request: web.Request) -> web.Response:
 
 
 async def _api(request: web.Request) -> web.Response:
+    if discovery.wants_aggregated(request.headers.get("Accept", "")):
+        return _aggregated(discovery.aggregated(core=True))
     return json_response(discovery.api_versions(request.host))
 
 
 async def _apis(request: web.Request) -> web.Response:
+    if discovery.wants_aggregated(request.headers.get("Accept", "")):
+        return _aggregated(discovery.aggregated(core=False))
     return json_response(discovery.api_group_list())
+
+
+def _aggregated(document: dict[str, Any]) -> web.Response:
+    response = web.Response(body=json.dumps(document, separators=(",", ":")).encode())
+    response.headers["Content-Type"] = discovery.AGGREGATED_CONTENT_TYPE
+    return response
 
 
 async def _openapi_v2(request: web.Request) -> web.Response:

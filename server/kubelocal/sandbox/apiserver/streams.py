@@ -7,7 +7,9 @@ Status (as the real server's watch cache does), which the official client raises
 Port-forward: a WebSocket with subprotocol `v4.channel.k8s.io`. For the i-th requested port, channel
 2i carries data and 2i+1 errors; the server's first frame on each channel is the port number as two
 little-endian bytes; every frame starts with its channel byte. One TCP connection to the pod's port
-per port per WebSocket, opened through the injected `pod_ports` callable.
+per port per WebSocket, opened through the injected `pod_ports` callable. When the pod side has
+closed every connection, the WebSocket ends (after CLOSE_GRACE_SECONDS, if the client has not
+closed it first).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ POD_LOGS: web.AppKey[Any] = web.AppKey("pod_logs", object)
 BOOKMARK_SECONDS: web.AppKey[float] = web.AppKey("bookmark_seconds", float)
 PORT_FORWARD_PROTOCOLS = ("v4.channel.k8s.io",)
 _DEFAULT_WATCH_SECONDS = 1800.0
+CLOSE_GRACE_SECONDS = 1.0
 
 
 def _line(event_type: str, obj: dict) -> bytes:
@@ -232,8 +235,11 @@ async def port_forward(
 
         async def close_when_the_pod_side_ends(relays: list[asyncio.Task[None]]) -> None:
             # v4.channel.k8s.io has no per-port close: ending the WebSocket is how the client learns
-            # that the pod closed its connections (as a real kubelet does).
+            # that the pod closed its connections (as a real kubelet does). A moment's grace first:
+            # the official client closes cleanly when it goes first, but leaks its socket when the
+            # server does, and most clients close right after reading a response.
             await asyncio.gather(*relays, return_exceptions=True)
+            await asyncio.sleep(CLOSE_GRACE_SECONDS)
             await socket.close()
 
         pumps.append(asyncio.create_task(close_when_the_pod_side_ends(list(pumps))))
