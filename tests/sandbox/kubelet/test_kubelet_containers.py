@@ -3,7 +3,7 @@ paths that do not exist on the workstation, read-only projections, a shared empt
 the workstation's files untouched afterwards, init containers, restartPolicy Never / OnFailure /
 Always with back-off and previous logs, config errors until the ConfigMap appears, probes making
 a pod ready and restarting it, exec inside a container, sidecar init containers, stand-ins
-answering on declared and targeted ports (stand-in init containers completing at once), logs
+answering on declared and targeted ports (stand-in init and Job containers completing at once), logs
 (tail, previous, follow), termination grace periods with postStart/preStop hooks, a zipapp from a
 ConfigMap run on a stock Python image (how kubelocal's agent runs), ConfigMap volumes following
 changes, a container's (and its hooks') writes staying inside the container, files on nested
@@ -508,3 +508,15 @@ async def test_files_on_nested_mounts_of_the_workstation_stay_visible(kubelet, t
         assert kubelet.read_log("default", "nested", None) == b"from the nested mount\n"
     finally:
         subprocess.run(["umount", str(nested)], check=True)
+
+
+async def test_a_jobs_container_without_a_program_completes_at_once(kubelet):
+    perl = {"name": "pi", "image": "perl:5.34", "command": ["perl", "-e", "print 1"]}
+    pod = make_pod("pi-x1", [perl], restartPolicy="Never")
+    pod["metadata"]["ownerReferences"] = [
+        {"apiVersion": "batch/v1", "kind": "Job", "name": "pi", "uid": "j1"}
+    ]
+    await kubelet.sync_pod(pod)
+    status = await finished(kubelet, pod)
+    assert status["phase"] == "Succeeded"
+    assert status["containerStatuses"][0]["imageID"] == "kubelocal://stand-in/perl:5.34"

@@ -583,18 +583,21 @@ class Kubelet:
             self._notify(pod)
             return None
         is_stand_in = program is None
-        run_to_completion = (
-            state is pod.init_containers.get(name) and container.get("restartPolicy") != "Always"
+        owned_by_job = any(
+            ref.get("kind") == "Job" for ref in pod.pod["metadata"].get("ownerReferences") or []
         )
+        is_init = state is pod.init_containers.get(name) and container.get("restartPolicy") != "Always"
+        run_to_completion = is_init or (owned_by_job and state is pod.containers.get(name))
         if program is None and run_to_completion:
-            # An init container of an image without a program (busybox waiting for a service, a
-            # migration tool...) cannot do its work here; it completes at once so the pod starts.
+            # An init container or a Job's container of an image without a program (busybox
+            # waiting for a service, a migration tool, a batch job) cannot do its work here; it
+            # completes at once so the pod starts (or the Job completes) rather than hang.
             if name not in pod.stand_ins:
                 pod.stand_ins.append(name)
                 self._event(
                     pod,
                     reason="StandIn",
-                    message=f"Init container {name}: the sandbox has no program for image "
+                    message=f"Container {name}: the sandbox has no program for image "
                     f"{container.get('image')}; it is reported completed without running",
                 )
             now = time.time()

@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import json
 import signal
+import socket
 import sys
 
 HTTP_METHODS = (
@@ -110,19 +111,42 @@ def read_ports(path: str) -> list[int]:
         return []
 
 
+def listen(port: int) -> socket.socket:
+    """A listening socket on every address of the pod (IPv6 and IPv4 when the pod has IPv6)."""
+    try:
+        sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    except OSError:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("::" if sock.family == socket.AF_INET6 else "0.0.0.0", port))
+        sock.listen(128)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 async def serve(*, image: str, pod: str, container: str, ports_file: str) -> None:
     servers: dict[int, asyncio.Server] = {}
 
     async def open_ports() -> None:
+        # Every port listens before any is served: a probe that finds one port open may rely on
+        # all of them being open.
+        listeners = {}
         for port in read_ports(ports_file):
             if port in servers:
                 continue
             try:
-                servers[port] = await asyncio.start_server(
-                    handler(image=image, pod=pod, container=container, port=port), None, port
-                )
+                listeners[port] = listen(port)
             except OSError as error:
                 print(f"kubelocal stand-in: cannot listen on port {port}: {error}", file=sys.stderr)
+        for port, sock in listeners.items():
+            servers[port] = await asyncio.start_server(
+                handler(image=image, pod=pod, container=container, port=port), sock=sock
+            )
         print(
             f"kubelocal stand-in for image {image}: pod {pod}, container {container}, ports {sorted(servers)}"
         )
