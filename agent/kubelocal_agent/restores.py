@@ -1,0 +1,137 @@
+"""Restore planning, pure: when to restore, and which API calls put the workload back.
+
+The contract with the engine, which writes it before replacing the workload: a Secret whose
+`data.original` is the base64 of a JSON object holding the workload as it was::
+
+    {"apiVersion": "apps/v1", "kind": "Deployment",
+     "metadata": {"name": ..., "namespace": ..., "labels": {...}, "annotations": {...}},
+     "spec": {...}}
+
+Deployments, StatefulSets, ReplicaSets and DaemonSets are restored by a PUT of the current
+object with the saved spec, labels and annotations (keeping the current resourceVersion, so a
+concurrent change makes the PUT fail with 409 and the caller re-reads). A bare Pod cannot be
+changed in place: the agent pod is deleted and the saved pod created again under its name.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import dataclasses
+import json
+from typing import Any
+
+from kubelocal_agent import errors
+
+SECRET_KEY = "original"
+
+WORKLOAD_PATHS = {
+    "Deployment": "/apis/apps/v1/namespaces/{namespace}/deployments/{name}",
+    "StatefulSet": "/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}",
+    "ReplicaSet": "/apis/apps/v1/namespaces/{namespace}/replicasets/{name}",
+    "DaemonSet": "/apis/apps/v1/namespaces/{namespace}/daemonsets/{name}",
+    "Pod": "/api/v1/namespaces/{namespace}/pods/{name}",
+}
+
+# Deleted in this order: the RBAC objects last, because the restore needs them until the end.
+CLEANUP_COLLECTIONS = (
+    "/api/v1/namespaces/{namespace}/secrets",
+    "/api/v1/namespaces/{namespace}/configmaps",
+    "/apis/batch/v1/namespaces/{namespace}/jobs",
+    "/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings",
+    "/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles",
+    "/api/v1/namespaces/{namespace}/serviceaccounts",
+)
+
+_SERVER_FIELDS = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "selfLink")
+
+
+@dataclasses.dataclass(frozen=True)
+class Saved:
+    kind: str
+    name: str
+    namespace: str
+    body: dict[str, Any]
+
+    @property
+    def path(self) -> str:
+        return WORKLOAD_PATHS[self.kind].format(namespace=self.namespace, name=self.name)
+
+
+def saved_from_secret(secret: dict[str, Any], *, namespace: str) -> Saved:
+    """The saved workload in a Secret; raises `errors.RestoreError` saying what is wrong with it."""
+    encoded = (secret.get("data") or {}).get(SECRET_KEY)
+    if not encoded:
+        raise errors.RestoreError(
+            f"the restore Secret has no data.{SECRET_KEY}; it was not written by kubelocal"
+        )
+    try:
+        body = json.loads(base64.b64decode(encoded))
+    except ValueError as error:
+        raise errors.RestoreError(
+            f"data.{SECRET_KEY} of the restore Secret is not base64 JSON: {error}"
+        ) from None
+    if not isinstance(body, dict):
+        raise errors.RestoreError(f"data.{SECRET_KEY} of the restore Secret must be a JSON object")
+    kind = body.get("kind")
+    metadata = body.get("metadata") or {}
+    name = metadata.get("name")
+    if kind not in WORKLOAD_PATHS:
+        raise errors.RestoreError(
+            f"cannot restore a {kind!r}; kubelocal restores {', '.join(WORKLOAD_PATHS)}"
+        )
+    if not isinstance(name, str) or not name or not isinstance(body.get("spec"), dict):
+        raise errors.RestoreError("the saved workload needs metadata.name and a spec")
+    return Saved(kind=kind, name=name, namespace=metadata.get("namespace") or namespace, body=body)
+
+
+def restored_object(saved: Saved, current: dict[str, Any]) -> dict[str, Any]:
+    """The body of the PUT: the current object with the saved spec, labels and annotations."""
+    restored = copy.deepcopy(current)
+    metadata = restored.setdefault("metadata", {})
+    saved_metadata = saved.body.get("metadata") or {}
+    for key in ("labels", "annotations"):
+        if saved_metadata.get(key):
+            metadata[key] = copy.deepcopy(saved_metadata[key])
+        else:
+            metadata.pop(key, None)
+    restored["spec"] = copy.deepcopy(saved.body["spec"])
+    restored.pop("status", None)
+    return restored
+
+
+def recreated_pod(saved: Saved) -> dict[str, Any]:
+    """The body of the POST that recreates a bare pod: the saved pod without server-set fields."""
+    pod = copy.deepcopy(saved.body)
+    metadata = pod.setdefault("metadata", {})
+    for key in _SERVER_FIELDS:
+        metadata.pop(key, None)
+    metadata["namespace"] = saved.namespace
+    pod.pop("status", None)
+    pod.setdefault("apiVersion", "v1")
+    return pod
+
+
+class Watch:
+    """Decides when to restore from successive status polls.
+
+    Restore once the agent reports no session for `grace` seconds (by its own clock, in
+    `idle_seconds`), or once it cannot be reached at all for `grace` seconds (by the poller's
+    clock, from the first failed poll): a crashed or deleted agent pod has no session either.
+    """
+
+    def __init__(self, *, grace: float) -> None:
+        self.grace = grace
+        self._unreachable_since: float | None = None
+
+    def observe(self, now: float, status: dict[str, Any] | None) -> bool:
+        """True when it is time to restore. `status` is None when the agent did not answer."""
+        if status is None:
+            if self._unreachable_since is None:
+                self._unreachable_since = now
+            return now - self._unreachable_since >= self.grace
+        self._unreachable_since = None
+        if status.get("connected"):
+            return False
+        idle = status.get("idle_seconds")
+        return isinstance(idle, int | float) and idle >= self.grace
