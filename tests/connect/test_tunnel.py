@@ -25,10 +25,15 @@ TOKEN = "t" * 32
 async def agent():
     instance = serving.Agent(
         serving.AgentConfig(
-            token=TOKEN, service_ports=(0,), service_host="127.0.0.1", control_port=0, status_port=None,
-            heartbeat_interval=0.5, heartbeat_timeout=3,
+            token=TOKEN,
+            service_ports=(0,),
+            service_host="127.0.0.1",
+            control_port=0,
+            status_port=None,
+            heartbeat_interval=0.5,
+            heartbeat_timeout=3,
         )
-    )  # fmt: skip
+    )
     await instance.start()
     yield instance
     await instance.stop()

@@ -12,6 +12,7 @@ Exception tree::
     │   │   └── NamespaceNotFound   the namespace itself does not exist
     │   ├── AlreadyExists           409 AlreadyExists on create
     │   ├── Conflict                409 Conflict: stale resourceVersion or failed patch `test`
+    │   ├── BadRequest              400: a malformed request, or a JSON patch whose `test` failed
     │   ├── Invalid                 422: the object was refused by validation
     │   └── Gone                    410: a watch's resourceVersion is too old
     ├── WaitTimeout                 a pod did not become ready in time (says why, when known)
@@ -71,6 +72,10 @@ class AlreadyExists(ApiError):
 
 
 class Conflict(ApiError):
+    pass
+
+
+class BadRequest(ApiError):
     pass
 
 

@@ -16,8 +16,8 @@ async def json_patch(
     operations: Sequence[Mapping[str, Any]],
     namespace: str | None = None,
 ) -> dict[str, Any]:
-    """Apply `operations` atomically; a failed `test` operation raises `errors.Invalid`/`Conflict`
-    (the API server answers 422 or 409 depending on version) and changes nothing."""
+    """Apply `operations` atomically; a failed `test` operation raises `errors.BadRequest`,
+    `Invalid` or `Conflict` (API servers differ: 400, 422 or 409) and changes nothing."""
     return await client.request(
         "PATCH",
         resource.path(namespace=namespace or client.namespace, name=name),

@@ -162,6 +162,8 @@ def api_error(
         return errors.Gone(
             f"{said}. The watch fell too far behind; it is restarted from a fresh list.", **common
         )
+    if status == 400:
+        return errors.BadRequest(f"The API server refused the request: {said}.", **common)
     if status == 422:
         return errors.Invalid(f"The cluster refused the object: {said}.", **common)
     return errors.ApiError(f"The API server answered {status} to {method} {path}: {said}.", **common)
