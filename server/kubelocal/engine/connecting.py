@@ -45,6 +45,7 @@ from typing import Any
 
 from kubelocal.config import model
 from kubelocal.engine import (
+    downloading,
     endpoints,
     environment,
     errors,
@@ -61,6 +62,7 @@ from kubelocal.engine import (
 from kubelocal.kube import errors as kube_errors
 from kubelocal.kube import fetching, forwarding, requesting, resources, watching
 from kubelocal.kube import pods as kube_pods
+from kubelocal_agent import errors as agent_errors
 from kubelocal_agent import packing, serving
 
 HOSTS_FILE_ENV = "KUBELOCAL_HOSTS_FILE"
@@ -123,6 +125,7 @@ class Session:
         self.plan: endpoints.EndpointPlan | None = None
         self.environment: dict[str, str] = {}
         self.env_file: Path | None = None
+        self.volume_directories: dict[str, str] = {}
         self.agent_pod = ""
         self.timings: dict[str, float] = {}
 
@@ -719,6 +722,9 @@ async def _open(
         await session.tunnel.start()
     with _step(progress, timings, "listeners", f"{len(endpoint_plan.endpoints)} services on the workstation"):
         await session.listeners.start(endpoint_plan, session.tunnel)
+    with _step(progress, timings, "volumes", "the container's volume files"):
+        directories = await _download_volumes(session, target=target, options=options)
+        session.volume_directories = directories
     with _step(progress, timings, "environment", "the container's environment, services pointing here"):
         report = await session.tunnel.request("env")
         env_plan = environment.plan(
@@ -726,6 +732,7 @@ async def _open(
             endpoint_plan=endpoint_plan,
             config=options.config,
             explicit_names=[entry.get("name", "") for entry in target.container_spec.get("env") or []],
+            volume_directories=directories,
             cluster_services=[str(s["metadata"]["name"]) for s in services],
         )
         for note in env_plan.notes:
@@ -771,6 +778,54 @@ async def _open(
             "redirected": [[r.container_port, r.workstation_port] for r in endpoint_plan.redirected],
         }
     )
+
+
+async def _download_volumes(session: Session, *, target: targets.Target, options: Options) -> dict[str, str]:
+    """Download every volume the replaced container mounts; {volume name: workstation directory}.
+
+    Directories come from the config's `volumeMounts` (glob names, first match wins) or a
+    per-session temp root; each is recorded for removal before it is written, and a directory
+    that already holds files is refused rather than mixed or later deleted. A volume that cannot
+    be read is reported and skipped: the process may not need it.
+    """
+    assert session.tunnel is not None
+    mounts = [
+        mount
+        for mount in target.container_spec.get("volumeMounts") or []
+        if mount.get("name") != names.AGENT_VOLUME_NAME
+    ]
+    if not mounts:
+        return {}
+    root = sessions.home() / "volumes" / session.session_id
+    directories = environment.volume_directories(
+        options.config, mounted_volumes=[str(m["name"]) for m in mounts], temporary_root=str(root)
+    )
+    if any(Path(directory).is_relative_to(root) for directory in directories.values()):
+        await session.do(ledgers.file_pair(path=str(root), purpose="the session's volume files"))
+    for mount in mounts:
+        directory = Path(directories[str(mount["name"])])
+        if directory.exists() and any(directory.iterdir()):
+            raise ConnectError(
+                f"The directory {directory} for volume {mount['name']!r} already holds files. Empty it or "
+                "choose another localPath in KubernetesLocalProcessConfig.yaml, then connect again."
+            )
+        if not directory.is_relative_to(root):
+            await session.do(ledgers.file_pair(path=str(directory), purpose=f"volume {mount['name']}"))
+        try:
+            size = await downloading.download_volume(
+                session.tunnel, pod_path=str(mount["mountPath"]), directory=directory
+            )
+        except (agent_errors.AgentError, ValueError) as error:
+            session.progress(
+                Step(
+                    "volumes",
+                    "note",
+                    f"volume {mount['name']} ({mount['mountPath']}) not downloaded: {error}",
+                )
+            )
+            continue
+        session.progress(Step("volumes", "note", f"volume {mount['name']}: {size} bytes in {directory}"))
+    return directories
 
 
 async def _endpoint_slices(client: requesting.Client, namespace: str) -> list[dict[str, Any]]:
