@@ -719,7 +719,7 @@ async def _open(
             heartbeat_timeout=options.heartbeat_timeout,
             info={"session": session_id},
         )
-        await session.tunnel.start()
+        await session.tunnel.start(patience=options.ready_timeout)
     with _step(progress, timings, "listeners", f"{len(endpoint_plan.endpoints)} services on the workstation"):
         await session.listeners.start(endpoint_plan, session.tunnel)
     with _step(progress, timings, "volumes", "the container's volume files"):

@@ -74,9 +74,25 @@ class Tunnel:
     def connected(self) -> bool:
         return self._session is not None and not self._session.closed
 
-    async def start(self) -> None:
-        """Open the first session (raising what the first dial or handshake raised), then supervise."""
-        await self._connect_once()
+    async def start(self, *, patience: float = 0.0) -> None:
+        """Open the first session, then supervise it.
+
+        A dial that fails with a retryable error is tried again for up to `patience` seconds: a pod
+        reported Ready may not listen yet (the agent has no readiness probe of its own). After
+        that, or on a refused handshake, the error is raised.
+        """
+        deadline = time.monotonic() + patience
+        delay = self._backoff_initial
+        while True:
+            try:
+                await self._connect_once()
+                break
+            except RETRYABLE as error:
+                if time.monotonic() + delay > deadline:
+                    raise
+                self._progress(f"the agent does not answer yet ({error}); retrying in {delay:.1f} s")
+                await asyncio.sleep(delay)
+                delay = min(self._backoff_max, delay * 2)
         self._supervisor = asyncio.ensure_future(self._supervise())
 
     async def close(self) -> None:
