@@ -4,8 +4,8 @@ Aspects covered:
 - choose_mode: auto picks hosts when the hosts file is writable, no-admin otherwise, each with a
   reason to print; forcing either works; forcing hosts without rights says what to do; unknown mode
 - which services: every service of the namespace, others only when the config names them; a named
-  service that does not exist is an error naming it; TCP ports only; services without TCP ports
-  skipped with a note
+  service that does not exist is an error naming it; a service listed twice counts once; TCP ports
+  only; services without TCP ports skipped with a note
 - ignore-ports: the original annotation and the kubelocal alias, with spaces and junk words
 - hosts mode: one IP per endpoint from 127.1.1.1, real ports, names (bare name only in the own
   namespace, qualified forms with the cluster domain); a taken real port moves to a free port with
@@ -20,12 +20,13 @@ Aspects covered:
 - determinism: input order does not change the allocation (hypothesis), no port handed out twice
 """
 
-import engine_objects as k
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from kubelocal.engine import endpoints, errors, targets
+
+from . import objects as k
 
 HOSTS = endpoints.Mode.HOSTS
 NO_ADMIN = endpoints.Mode.NO_ADMIN
@@ -96,6 +97,12 @@ def test_other_namespaces_only_when_named_and_without_the_bare_name():
     assert [(e.service, e.namespace) for e in result.endpoints] == [("redis", "cache"), ("api", "shop")]
     redis = result.service("redis", "cache")
     assert redis.hostnames == ("redis.cache", "redis.cache.svc", "redis.cache.svc.corp.internal")
+
+
+def test_a_service_listed_twice_gets_one_endpoint():
+    api = svc("api")
+    result = plan([api, dict(api)], wanted_services=[("api", "shop")])
+    assert [e.service for e in result.endpoints] == ["api"]
 
 
 def test_named_service_that_does_not_exist():

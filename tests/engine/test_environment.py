@@ -77,6 +77,7 @@ POD_ENV = {
     "HOME": "/root",
     "PYTHON_VERSION": "3.12.7",
     names.AGENT_TOKEN_ENV: "agent-token-value",
+    "KUBELOCAL_AGENT_PORTS": "8080",
     "API_SERVICE_HOST": "10.96.0.20",
     "API_SERVICE_PORT": "80",
     "API_PORT": "tcp://10.96.0.20:80",
@@ -92,9 +93,31 @@ def test_pod_env_is_kept_minus_what_describes_the_agent_or_the_cluster_network()
     assert env.variables["LOG_LEVEL"] == "info"
     assert env.variables["DB_PASSWORD"] == POD_ENV["DB_PASSWORD"]
     assert env.variables["HOSTNAME"] == "api-7d9f8c6b5d-x2x9q"
-    for dropped in ("PATH", "HOME", "PYTHON_VERSION", names.AGENT_TOKEN_ENV, "OLD_SERVICE_HOST"):
+    for dropped in (
+        "PATH",
+        "HOME",
+        "PYTHON_VERSION",
+        names.AGENT_TOKEN_ENV,
+        "KUBELOCAL_AGENT_PORTS",
+        "OLD_SERVICE_HOST",
+    ):
         assert dropped not in env.variables
     assert env.sources["LOG_LEVEL"] == "pod" and env.sources["API_SERVICE_HOST"] == "service-link"
+
+
+def test_link_variables_of_services_whose_names_look_like_suffixes():
+    pod_env = {
+        "API_PORT_SERVICE_HOST": "10.96.0.40",  # service "api-port"
+        "API_PORT_SERVICE_PORT_HTTP": "80",
+        "API_PORTAL_URL": "https://portal.example.com",  # not a link variable of "api"
+        "API_PORT_80_TCP_PROTO": "tcp",
+        "API_SERVICE_PORT_GRPC_WEB": "9090",
+    }
+    env = environment.plan(
+        pod_env=pod_env, endpoint_plan=endpoint_plan(), cluster_services=["api", "api-port"]
+    )
+    kept = {k for k, source in env.sources.items() if source == "pod"}
+    assert kept == {"API_PORTAL_URL"}
 
 
 def test_explicit_container_env_beats_link_and_image_variables():
@@ -103,6 +126,16 @@ def test_explicit_container_env_beats_link_and_image_variables():
     env = environment.plan(pod_env=pod_env, endpoint_plan=plan, explicit_names=["API_PORT", "LANG"])
     assert env.variables["API_PORT"] == "8080" and env.variables["LANG"] == "de_DE.UTF-8"
     assert env.variables["API_SERVICE_HOST"] == plan.service("api").workstation_ip
+
+
+def test_explicit_names_come_from_the_container_spec():
+    secret_ref = {"secretKeyRef": {"name": "s", "key": "k"}}
+    container = {
+        "name": "api",
+        "env": [{"name": "API_PORT", "value": "8080"}, {"name": "PW", "valueFrom": secret_ref}],
+    }
+    assert environment.explicit_names(container) == ["API_PORT", "PW"]
+    assert environment.explicit_names({"name": "bare"}) == []
 
 
 def test_link_variables_in_hosts_mode():
@@ -287,6 +320,7 @@ def test_repr_hides_values():
 
 TRICKY = {
     "EMPTY": "",
+    "TRAILING_NEWLINE": "0\n",
     "SINGLE": "it's",
     "DOUBLE": 'say "hi"',
     "NEWLINES": "line1\nline2\r\nline3\n",

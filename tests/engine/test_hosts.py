@@ -136,7 +136,7 @@ lines_st = st.lists(st.one_of(user_line, marker_or_entry), max_size=12)
 def is_ours(line):
     return bool(
         re.match(r"^# (Added by kubelocal \(session [a-z0-9]+\)|End of kubelocal section)$", line)
-    ) or bool(hosts._ENTRY.match(line))
+    ) or bool(hosts._ENTRY.fullmatch(line))
 
 
 @given(lines_st, st.sampled_from(["\n", "\r\n"]), st.booleans(), st.sampled_from([None, "s1", "s2"]))
@@ -166,19 +166,19 @@ def test_write_keeps_a_backup_and_the_permissions(hosts_file, tmp_path):
     old = hosts.read_hosts(hosts_file)
     new = hosts.insert(old, session_id="s1", entries=ENTRIES)
     backup = tmp_path / "hosts.kubelocal-backup"
-    hosts.write_hosts_atomically(hosts_file, new, backup)
+    hosts.write_hosts_atomically(hosts_file, new, backup_path=backup)
     assert hosts.read_hosts(hosts_file) == new
     assert backup.read_bytes() == old.encode("utf-8", "surrogateescape")
     assert b"caf\xe9\r\n# Added" in hosts_file.read_bytes()  # odd bytes and CRLF preserved
     assert stat.S_IMODE(hosts_file.stat().st_mode) == 0o644
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hosts", "hosts.kubelocal-backup"]
-    hosts.write_hosts_atomically(hosts_file, hosts.remove(new, session_id="s1"), backup)
+    hosts.write_hosts_atomically(hosts_file, hosts.remove(new, session_id="s1"), backup_path=backup)
     assert hosts_file.read_bytes() == old.encode("utf-8", "surrogateescape")
 
 
 def test_restrictive_permissions_are_kept(hosts_file, tmp_path):
     hosts_file.chmod(0o600)
-    hosts.write_hosts_atomically(hosts_file, "x\n", tmp_path / "backup")
+    hosts.write_hosts_atomically(hosts_file, "x\n", backup_path=tmp_path / "backup")
     assert stat.S_IMODE(hosts_file.stat().st_mode) == 0o600
 
 
@@ -189,7 +189,7 @@ def test_bind_mounted_file_is_rewritten_in_place(hosts_file, tmp_path, monkeypat
         raise OSError(errno.EBUSY, "Device or resource busy")
 
     monkeypatch.setattr(os, "replace", refuse)
-    hosts.write_hosts_atomically(hosts_file, "127.0.0.1 localhost\n", tmp_path / "backup")
+    hosts.write_hosts_atomically(hosts_file, "127.0.0.1 localhost\n", backup_path=tmp_path / "backup")
     assert hosts_file.read_text() == "127.0.0.1 localhost\n"
     assert hosts_file.stat().st_ino == inode
     assert sorted(p.name for p in tmp_path.iterdir()) == ["backup", "hosts"]
@@ -203,12 +203,12 @@ def test_other_rename_errors_propagate_and_leave_the_original(hosts_file, tmp_pa
 
     monkeypatch.setattr(os, "replace", refuse)
     with pytest.raises(PermissionError):
-        hosts.write_hosts_atomically(hosts_file, "nothing\n", tmp_path / "backup")
+        hosts.write_hosts_atomically(hosts_file, "nothing\n", backup_path=tmp_path / "backup")
     assert hosts_file.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["backup", "hosts"]
 
 
 def test_missing_file_is_created(tmp_path):
     path = tmp_path / "hosts"
-    hosts.write_hosts_atomically(path, BLOCK, tmp_path / "backup")
+    hosts.write_hosts_atomically(path, BLOCK, backup_path=tmp_path / "backup")
     assert path.read_text() == BLOCK and (tmp_path / "backup").read_bytes() == b""

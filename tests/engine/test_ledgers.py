@@ -8,6 +8,8 @@ Aspects covered:
 - replaying a real patch pair through the ledger restores the workload exactly
 - a bare ReplicaSet's pods are replaced after the inverse patch, not before
 - bare Pod recreate pair carries the original
+- the Secret's `original` follows the restore Job's contract (saved spec, labels, annotations
+  put back on the patched object give the original; a bare pod as it can be created again)
 - serialisation: JSON round trip (hypothesis over random entries), Secret data round trip,
   corrupt / foreign / newer-format documents give LedgerError saying what to do, too-big ledgers refused
 - secrets: action bodies (pod specs, hosts text) are hidden from repr; file contents never recorded
@@ -16,12 +18,13 @@ Aspects covered:
 import base64
 import json
 
-import engine_objects as k
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from kubelocal.engine import errors, ledgers, names, patches, targets
+
+from . import objects as k
 
 SETTINGS = patches.AgentSettings(session_id="l3dg3r00", owner="o@h", started="2026-11-27T10:00:00Z")
 
@@ -41,7 +44,7 @@ def empty():
 def test_record_appends_planned_entries_in_order_without_mutating():
     ledger = empty()
     first, one = ledger.record(*ledgers.file_pair(path="/tmp/a.env", purpose="the env file"))
-    second, two = first.record(*ledgers.hosts_pair(path="/etc/hosts", session_id="l3dg3r00", block="x"))
+    second, two = first.record(*ledgers.hosts_pair(path="/etc/hosts", session_id="l3dg3r00", entries=[]))
     assert (one, two) == (1, 2)
     assert ledger.entries == () and len(first.entries) == 1
     assert [e.state for e in second.entries] == ["planned", "planned"]
@@ -68,7 +71,9 @@ def test_mark_refuses_unknown_entries_and_states():
 def test_undos_by_place():
     ledger = empty()
     ledger, _ = ledger.record(*ledgers.create_pair(config_map()))
-    ledger, _ = ledger.record(*ledgers.hosts_pair(path="/etc/hosts", session_id="l3dg3r00", block="b"))
+    ledger, _ = ledger.record(
+        *ledgers.hosts_pair(path="/etc/hosts", session_id="l3dg3r00", entries=[("127.1.1.1", ("a", "a.ns"))])
+    )
     assert [e.undo.verb for e in ledger.undos(place=ledgers.CLUSTER)] == ["delete"]
     assert [e.undo.verb for e in ledger.undos(place=ledgers.WORKSTATION)] == ["remove-hosts-block"]
 
@@ -143,9 +148,38 @@ def test_bare_pod_pair_keeps_the_original():
 
 def test_secret_data_round_trip_and_token():
     ledger, _ = empty().record(*ledgers.create_pair(config_map()))
-    data = ledgers.to_secret_data(ledger, agent_token="t0k3n")
+    data = ledgers.to_secret_data(ledger, agent_token="t0k3n", original={"kind": "Deployment"})
     assert base64.b64decode(data["agent-token"]) == b"t0k3n"
     assert ledgers.from_secret_data(data) == ledger
+
+
+def test_original_record_follows_the_restore_jobs_contract():
+    """The restore Job PUTs the current object with the saved spec, labels and annotations."""
+    original = k.deployment()
+    target = deployment_target(original)
+    data = ledgers.to_secret_data(empty(), agent_token="t", original=ledgers.original_record(target))
+    saved = json.loads(base64.b64decode(data["original"]))
+    assert saved["apiVersion"] == "apps/v1" and saved["kind"] == "Deployment"
+    assert saved["metadata"] == {
+        "name": "api", "namespace": "shop", "labels": {"app": "api"},
+        "annotations": {"deployment.kubernetes.io/revision": "4"},
+    }  # fmt: skip
+    patched = patches.apply(original, patches.plan(target, settings=SETTINGS).operations)
+    restored = dict(patched, spec=saved["spec"])
+    restored["metadata"] = dict(patched["metadata"], labels=saved["metadata"]["labels"],
+                                annotations=saved["metadata"]["annotations"])  # fmt: skip
+    assert restored == original
+
+
+def test_original_record_of_a_bare_pod_can_be_created_again():
+    pod = k.pod("api-debug")
+    target = targets.Target(
+        kind="Pod", name="api-debug", namespace=k.NAMESPACE, container="api", service="api", ports=(),
+        replicas=1, pods=("api-debug",), pod_template={"metadata": {}, "spec": pod["spec"]}, workload=pod,
+    )  # fmt: skip
+    record = ledgers.original_record(target)
+    assert record["kind"] == "Pod" and record["spec"] == pod["spec"]
+    assert "status" not in record and "uid" not in record["metadata"]
 
 
 def test_too_big_for_a_secret_is_refused():
@@ -153,7 +187,7 @@ def test_too_big_for_a_secret_is_refused():
     huge["binaryData"][names.AGENT_ZIPAPP_KEY] = "A" * ledgers.SECRET_LIMIT
     ledger, _ = empty().record(*ledgers.create_pair(huge))
     with pytest.raises(errors.LedgerError, match="too big for a Secret"):
-        ledgers.to_secret_data(ledger, agent_token="t")
+        ledgers.to_secret_data(ledger, agent_token="t", original={})
 
 
 @pytest.mark.parametrize(

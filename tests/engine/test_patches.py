@@ -12,22 +12,32 @@ Aspects covered:
 - probes and lifecycle removed by default, kept with `Probes` / `LifecycleHooks` (any case)
 - runAsNonRoot without a user gets runAsUser 65534; with a user set nothing changes
 - a paused Deployment is unpaused, and paused again by the inverse
-- guards: patch and inverse fail (test op) when the containers were reordered in between
-- bare ReplicaSet asks for its pods to be replaced; bare Pod is a recreate plan whose original is
+- guards: patch and inverse fail (test op) when the containers were reordered in between; the
+  inverse fails as a test failure on a workload the patch never reached
+- StatefulSet: a rolling-update partition is lifted (and put back); OnDelete asks for its pods
+  to be replaced, as a bare ReplicaSet does; bare Pod is a recreate plan whose original is
   the pod without server-set fields and whose replacement is the patched pod
-- refusals: control port clash, leftovers of an unrestored session, something mounted at /kubelocal
+- a shared agent ConfigMap can be named instead of the session's own
+- ephemeral containers (kubectl debug) are not recreated with a bare pod
+- notes: a memory limit the agent may not fit in; scaling down (an autoscaler would undo it);
+  memory quantities read in every unit
+- refusals: Windows workloads, control or status port clash, equal agent ports, leftovers of an
+  unrestored session, something mounted at /kubelocal
 - the plan never mutates the target's objects
+- the API schema accepts the patched Deployment, StatefulSet and the recreated pod (strict)
 """
 
 import copy
 
-import engine_objects as k
 import jsonpatch
+import kubernetes_validate
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kubelocal.engine import errors, names, patches, targets
+
+from . import objects as k
 
 SETTINGS = patches.AgentSettings(
     session_id="s3ss10n1", owner="ana@ana-laptop", started="2026-11-27T09:30:00Z"
@@ -121,13 +131,9 @@ def test_patched_deployment_runs_the_agent():
     agent = container_named(patched, "api")
     assert agent["image"] == "python:3.12-slim"
     assert agent["command"] == [
-        "python",
-        "/kubelocal/agent.pyz",
-        "--listen",
-        "8080,9090",
-        "--control-port",
-        "47047",
-    ]
+        "python", "/kubelocal/agent.pyz", "serve", "--ports", "8080,9090",
+        "--control-port", "47100", "--status-port", "47101",
+    ]  # fmt: skip
     assert plan.listen_ports == (8080, 9090)
     assert "args" not in agent
     for field in (*patches.PROBES, "lifecycle"):
@@ -170,7 +176,7 @@ def test_custom_image_and_control_port():
     _, patched, _ = roundtrip(k.deployment(), agent_settings=custom)
     agent = container_named(patched, "api")
     assert agent["image"] == "registry.corp/kubelocal-agent:0.1"
-    assert agent["command"][-1] == "41000"
+    assert agent["command"][-3] == "41000"
 
 
 @pytest.mark.parametrize("features", [{"Probes"}, {"probes"}, {"PROBES", "ManagedIdentity"}])
@@ -236,6 +242,13 @@ def test_guards_fail_both_ways_when_containers_were_reordered():
         patches.apply(patched, plan.inverse)
 
 
+def test_inverse_fails_cleanly_on_a_workload_the_patch_never_reached():
+    deploy = k.deployment()
+    plan = patches.plan(target_for(deploy), settings=SETTINGS)
+    with pytest.raises(jsonpatch.JsonPatchTestFailed):
+        patches.apply(deploy, plan.inverse)
+
+
 def test_json_pointer_escapes_slashes_in_label_keys():
     plan = patches.plan(target_for(k.deployment()), settings=SETTINGS)
     assert {
@@ -250,6 +263,21 @@ def test_bare_replica_set_asks_for_its_pods_to_be_replaced():
     rs["kind"] = "ReplicaSet"
     plan, _, restored = roundtrip(rs, target_for(rs, kind="ReplicaSet"))
     assert plan.replace_pods and restored == rs
+
+
+def test_stateful_set_partition_is_lifted_and_put_back():
+    sts = k.stateful_set()
+    sts["spec"]["updateStrategy"]["rollingUpdate"]["partition"] = 2
+    plan, patched, restored = roundtrip(sts, target_for(sts, container="postgres", ports=()))
+    assert patched["spec"]["updateStrategy"]["rollingUpdate"]["partition"] == 0
+    assert restored == sts and not plan.replace_pods
+
+
+def test_stateful_set_on_delete_asks_for_its_pods_to_be_replaced():
+    sts = k.stateful_set()
+    sts["spec"]["updateStrategy"] = {"type": "OnDelete"}
+    plan, _, restored = roundtrip(sts, target_for(sts, container="postgres", ports=()))
+    assert plan.replace_pods and restored == sts
 
 
 def test_deployment_does_not_replace_pods_by_hand():
@@ -274,13 +302,69 @@ def test_bare_pod_is_recreated():
     assert "replacement=" not in repr(plan)  # pod bodies (env values) stay out of logs
 
 
+def test_ephemeral_containers_are_not_recreated():
+    pod = k.pod("api-debug")
+    pod["spec"]["ephemeralContainers"] = [
+        {"name": "debugger-x7", "image": "busybox", "targetContainerName": "api"}
+    ]
+    plan = patches.plan(target_for(pod, kind="Pod"), settings=SETTINGS)
+    assert "ephemeralContainers" not in plan.original["spec"]
+    assert "ephemeralContainers" not in plan.replacement["spec"]
+    assert "ephemeralContainers" in pod["spec"]
+
+
+@pytest.mark.parametrize(
+    ("quantity", "expected"),
+    [("128Mi", 128 * 2**20), ("1G", 1e9), ("134217728", 134217728), ("0.5Gi", 2**29), ("64k", 64e3),
+     ("lots", None), ("", None)],
+)  # fmt: skip
+def test_memory_quantities(quantity, expected):
+    assert patches.memory_bytes(quantity) == expected
+
+
+def test_notes_on_a_tight_memory_limit_and_scaling_down():
+    spec = k.pod_spec(k.api_container(resources={"limits": {"memory": "32Mi"}}))
+    plan = patches.plan(target_for(k.deployment(spec=spec)), settings=SETTINGS)
+    assert any("memory limit of 32Mi" in note for note in plan.notes)
+    assert any("scaled from 3 to 1" in note and "HorizontalPodAutoscaler" in note for note in plan.notes)
+    quiet = patches.plan(target_for(k.deployment(replicas=1)), settings=SETTINGS)
+    assert quiet.notes == ()
+
+
 # --- refusals -------------------------------------------------------------------------------------------
 
 
+def test_windows_workloads_are_refused():
+    spec = k.pod_spec(k.api_container(), nodeSelector={"kubernetes.io/os": "windows"})
+    with pytest.raises(errors.PatchError, match="Windows nodes"):
+        patches.plan(target_for(k.deployment(spec=spec)), settings=SETTINGS)
+
+
 def test_control_port_clash_is_refused():
-    spec = k.pod_spec(k.container("api", ports=[("http", 8080), ("admin", 47047)]))
+    spec = k.pod_spec(k.container("api", ports=[("http", 8080), ("admin", 47100)]))
     with pytest.raises(errors.PatchError, match="--agent-control-port"):
         patches.plan(target_for(k.deployment(spec=spec)), settings=SETTINGS)
+
+
+def test_status_port_clash_and_equal_ports_are_refused():
+    spec = k.pod_spec(k.container("api", ports=[("http", 8080), ("admin", 47101)]))
+    with pytest.raises(
+        errors.PatchError, match=r"status endpoint\. Choose another port with --agent-status-port"
+    ):
+        patches.plan(target_for(k.deployment(spec=spec)), settings=SETTINGS)
+    same = patches.AgentSettings(
+        session_id="abcd1234", owner="o", started="t", control_port=41000, status_port=41000
+    )
+    with pytest.raises(errors.PatchError, match="must differ"):
+        patches.plan(target_for(k.deployment()), settings=same)
+
+
+def test_shared_agent_config_map_can_be_named():
+    shared = patches.AgentSettings(
+        session_id="abcd1234", owner="o", started="t", config_map_name="kubelocal-agent-0123"
+    )
+    _, patched, _ = roundtrip(k.deployment(), agent_settings=shared)
+    assert patched["spec"]["template"]["spec"]["volumes"][-1]["configMap"]["name"] == "kubelocal-agent-0123"
 
 
 def test_leftovers_of_an_unrestored_session_are_refused():
@@ -369,8 +453,7 @@ def test_property_patch_then_inverse_is_identity(case):
     workload, chosen, features = case
     spec = workload["spec"]["template"]["spec"]
     container = next(c for c in spec["containers"] if c["name"] == chosen)
-    control_port = 47047
-    if any(p["containerPort"] == control_port for p in container.get("ports", [])):
+    if any(p["containerPort"] in (47100, 47101) for p in container.get("ports", [])):
         return
     before = copy.deepcopy(workload)
     agent_settings = patches.AgentSettings(session_id="pr0pert1", owner="o", started="t", features=features)
@@ -384,3 +467,20 @@ def test_property_patch_then_inverse_is_identity(case):
     )
     assert patches.apply(patched, plan.inverse) == before
     assert workload == before
+
+
+# --- the API accepts what the patch makes ---------------------------------------------------------------
+
+
+def test_patched_objects_are_valid_for_the_api():
+    version = kubernetes_validate.latest_version()
+    deploy = k.deployment()
+    deploy["spec"]["template"]["spec"]["securityContext"] = {"runAsNonRoot": True}
+    _, patched, _ = roundtrip(deploy)
+    kubernetes_validate.validate(patched, version, strict=True)
+    sts = k.stateful_set()
+    _, patched_sts, _ = roundtrip(sts, target_for(sts, container="postgres", ports=()))
+    kubernetes_validate.validate(patched_sts, version, strict=True)
+    plan = patches.plan(target_for(k.pod("api-debug"), kind="Pod"), settings=SETTINGS)
+    kubernetes_validate.validate(plan.replacement, version, strict=True)
+    kubernetes_validate.validate(plan.original, version, strict=True)

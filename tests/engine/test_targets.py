@@ -13,16 +13,21 @@ Aspects covered:
 - port mapping: named targetPort resolved through the chosen container, missing targetPort means the
   port itself, string digits, UDP ports skipped, unresolvable name refused
 - service: missing, without selector, ExternalName
+- property: for random containers, ports and service ports, resolution returns a container of the
+  pod (the explicit one when given) with one mapping per TCP port, or a TargetError with a message
 - already redirected: kubelocal session label on workload or pod (who/when reported), the original
   product's labels or agent image recognised as another tool
 """
 
 import copy
 
-import engine_objects as k
 import pytest
+from hypothesis import event, given
+from hypothesis import strategies as st
 
 from kubelocal.engine import errors, names, targets
+
+from . import objects as k
 
 
 def resolve(world, **overrides):
@@ -388,3 +393,53 @@ def test_resolution_does_not_mutate_its_inputs():
     before = copy.deepcopy(world)
     resolve(world)
     assert world == before
+
+
+def test_service_without_ports_still_resolves_by_sidecar_rule():
+    world = world_with(k.api_container(), ISTIO, service_ports=[])
+    target = resolve(world)
+    assert (target.container, target.ports) == ("api", ())
+
+
+# --- property: any pod shape gives a container of the pod or a TargetError -------------------------------
+
+port_numbers = st.integers(1, 20)
+container_shapes = st.lists(
+    st.tuples(
+        st.sampled_from(["app", "web", "worker", *sorted(names.KNOWN_SIDECARS)]),
+        st.lists(st.tuples(st.sampled_from(["", "http", "grpc"]), port_numbers), max_size=3),
+    ),
+    min_size=1,
+    max_size=4,
+    unique_by=lambda shape: shape[0],
+)
+service_port_shapes = st.lists(
+    st.fixed_dictionaries(
+        {"port": port_numbers},
+        optional={"targetPort": st.one_of(port_numbers, st.sampled_from(["http", "grpc", "7"])),
+                  "protocol": st.sampled_from(["TCP", "UDP"])},
+    ),
+    max_size=3,
+)  # fmt: skip
+
+
+@given(container_shapes, service_port_shapes, st.one_of(st.none(), st.sampled_from(["app", "web", "nope"])))
+def test_property_resolution_picks_a_container_of_the_pod_or_explains(shapes, service_ports, explicit):
+    containers = []
+    for name, ports in shapes:
+        named = {}
+        for port_name, number in ports:  # port names are unique within a container
+            named.setdefault(port_name or f"unnamed-{number}", (port_name, number))
+        containers.append(k.container(name, ports=list(named.values())))
+    world = world_with(*containers, service_ports=service_ports)
+    try:
+        target = resolve(world, container=explicit)
+    except errors.TargetError as error:
+        assert str(error).endswith(".") and len(str(error)) > 40
+        event(type(error).__name__)
+        return
+    event("resolved")
+    assert target.container in [name for name, _ in shapes]
+    if explicit is not None:
+        assert target.container == explicit
+    assert len(target.ports) == len([p for p in service_ports if p.get("protocol", "TCP") == "TCP"])

@@ -8,6 +8,7 @@ cannot be read. `init` writes the commented starter file and refuses to overwrit
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import pathlib
 import sys
@@ -71,6 +72,9 @@ def run_check(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     result = checking.check_bytes(data)
+    # Messages quote the file's own text; a terminal that cannot show a character gets an escape.
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="backslashreplace")
     if args.json:
         print(
             json.dumps(

@@ -12,14 +12,26 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import functools
 
 from kubelocal.config import checks, locations, model, parsing, problems, schema, template
 
 
 @dataclasses.dataclass(frozen=True)
 class CheckResult:
+    """The problems, sorted by position, and the model of the file.
+
+    `model` is built on first access and then kept: reporting problems (an editor does it on
+    every pause in typing) does not pay for it. It is None when the text is not a mapping.
+    """
+
     problems: tuple[problems.Problem, ...]
-    model: model.ConfigModel | None
+    parsed: parsing.Parsed | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    @functools.cached_property
+    def model(self) -> model.ConfigModel | None:
+        # cached_property writes the instance's __dict__ directly, which a frozen dataclass allows.
+        return model.build(self.parsed) if self.parsed is not None else None
 
 
 def check(text: str) -> CheckResult:
@@ -30,8 +42,17 @@ def check(text: str) -> CheckResult:
         found.append(_empty_file(parsed.index))
     found.extend(schema.validate(parsed))
     found.extend(checks.run(parsed))
-    found.sort(key=lambda problem: (problem.span.start, problem.span.end, problem.code))
-    return CheckResult(problems=tuple(found), model=model.build(parsed))
+    return CheckResult(problems=_sorted_once(found), parsed=parsed)
+
+
+def _sorted_once(found: list[problems.Problem]) -> tuple[problems.Problem, ...]:
+    """Sorted by position; an aliased node is checked once per alias, but reported once."""
+    unique: dict[tuple[str, problems.Span, str], problems.Problem] = {}
+    for problem in found:
+        unique.setdefault((problem.code, problem.span, problem.message), problem)
+    return tuple(
+        sorted(unique.values(), key=lambda problem: (problem.span.start, problem.span.end, problem.code))
+    )
 
 
 def check_bytes(data: bytes) -> CheckResult:
@@ -39,7 +60,7 @@ def check_bytes(data: bytes) -> CheckResult:
     problem at the first byte that cannot be decoded."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _encoding_problem(
-            locations.LineIndex(""), 0, "The file is UTF-16 text. Save it as UTF-8 and check again."
+            problems.Position(0, 0), "The file is UTF-16 text. Save it as UTF-8 and check again."
         )
     try:
         text = data.decode("utf-8-sig")
@@ -48,8 +69,7 @@ def check_bytes(data: bytes) -> CheckResult:
         index = locations.LineIndex(prefix)
         where = index.end_position()
         return _encoding_problem(
-            index,
-            index.length,
+            where,
             (
                 f"The file is not UTF-8 text: byte 0x{data[error.start]:02X} at line {where.line + 1}, "
                 f"column {where.column + 1} cannot be decoded. Save the file as UTF-8 and check again."
@@ -58,11 +78,10 @@ def check_bytes(data: bytes) -> CheckResult:
     return check(text)
 
 
-def _encoding_problem(index: locations.LineIndex, offset: int, message: str) -> CheckResult:
-    start = index.position(offset)
+def _encoding_problem(start: problems.Position, message: str) -> CheckResult:
     span = problems.Span(start=start, end=problems.Position(line=start.line, column=start.column + 1))
     problem = problems.Problem(code="encoding", severity=problems.Severity.ERROR, message=message, span=span)
-    return CheckResult(problems=(problem,), model=None)
+    return CheckResult(problems=(problem,))
 
 
 def _empty_file(index: locations.LineIndex) -> problems.Problem:
@@ -71,8 +90,8 @@ def _empty_file(index: locations.LineIndex) -> problems.Problem:
         code="empty-file",
         severity=problems.Severity.ERROR,
         message=(
-            "The file is empty. Write at least 'version: 0.1', or run 'kubelocal config init' "
-            "for a commented starter file."
+            f"The file is empty. Write at least 'version: {schema.supported_version()}', "
+            "or run 'kubelocal config init' for a commented starter file."
         ),
         span=span,
         fixes=(

@@ -43,12 +43,15 @@ def _env(index: locations.LineIndex, root: yaml.MappingNode) -> list[problems.Pr
     found: list[problems.Problem] = []
     first_names: dict[str, yaml.Node] = {}
     for item in model.list_items(root, "env"):
-        name_node, value_node = model.item_fields(item, "name", "value")
+        name_node, value_node = model.item_fields(item, first="name", second="value")
         if name_node is not None and _is_text(name_node):
-            found.extend(_env_name(index, name_node, first_names))
+            found.extend(_env_name(index, name_node, first_names=first_names))
         if value_node is not None and _is_text(value_node):
+            issues = tokens.parse(value_node.value).issues
+            if not issues:
+                continue
             locator = model.locate_value(index, value_node)
-            for issue in tokens.parse(value_node.value).issues:
+            for issue in issues:
                 fix = _token_type_fix(locator, issue)
                 found.append(
                     problems.Problem(
@@ -75,11 +78,10 @@ def _token_type_fix(locator: model.ValueLocator, issue: tokens.Issue) -> problem
 
 
 def _env_name(
-    index: locations.LineIndex, name_node: yaml.ScalarNode, first_names: dict[str, yaml.Node]
+    index: locations.LineIndex, name_node: yaml.ScalarNode, *, first_names: dict[str, yaml.Node]
 ) -> list[problems.Problem]:
     name = name_node.value
-    span = parsing.node_span(index, name_node)
-    found = []
+    found: list[problems.Problem] = []
     if name in first_names:
         first = index.position(first_names[name].start_mark.index)
         found.append(
@@ -90,12 +92,15 @@ def _env_name(
                     f"The environment variable '{name}' is already set on line {first.line + 1}. "
                     "Remove one of the two entries or rename one."
                 ),
-                span=span,
+                span=parsing.node_span(index, name_node),
                 data={"name": name, "first": {"line": first.line, "column": first.column}},
             )
         )
     else:
         first_names[name] = name_node
+    if _EXPORTABLE_NAME.fullmatch(name) and len(name) < ENV_NAME_LIMIT:
+        return found  # the common case, decided without computing a span
+    span = parsing.node_span(index, name_node)
     if not name or "=" in name or "\0" in name:
         found.append(
             problems.Problem(
@@ -142,7 +147,7 @@ def _volume_mounts(index: locations.LineIndex, root: yaml.MappingNode) -> list[p
     found = []
     first_names: dict[str, yaml.Node] = {}
     for item in model.list_items(root, "volumeMounts"):
-        name_node, path_node = model.item_fields(item, "name", "localPath")
+        name_node, path_node = model.item_fields(item, first="name", second="localPath")
         if name_node is not None and _is_text(name_node):
             if name_node.value in first_names:
                 first = index.position(first_names[name_node.value].start_mark.index)
@@ -176,7 +181,7 @@ def _volume_mounts(index: locations.LineIndex, root: yaml.MappingNode) -> list[p
                             f"localPath {reason}, which no directory can be named. Write the workstation "
                             "directory where the volume's files should appear."
                         ),
-                        span=_value_or_key_span(index, item, "localPath", path_node),
+                        span=_value_or_key_span(index, item, key="localPath", value_node=path_node),
                         data={"reason": reason},
                     )
                 )
@@ -184,7 +189,7 @@ def _volume_mounts(index: locations.LineIndex, root: yaml.MappingNode) -> list[p
 
 
 def _value_or_key_span(
-    index: locations.LineIndex, item: yaml.Node, key: str, value_node: yaml.Node
+    index: locations.LineIndex, item: yaml.Node, *, key: str, value_node: yaml.Node
 ) -> problems.Span:
     if value_node.start_mark.index < value_node.end_mark.index:
         return parsing.node_span(index, value_node)

@@ -3,6 +3,10 @@
 Lines end at `\\r\\n`, `\\r` or `\\n`, as editors and the Language Server Protocol count them. YAML 1.1
 (and libyaml's marks) also break lines at NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR; that is why
 marks are converted through their code-point `index`, never through their `line` and `column`.
+
+A byte-order mark at the very start is not part of the YAML stream (libyaml skips it and its marks
+start after it): `LineIndex.text` is the text without it, offsets count from there, and positions
+on the first line are one column further, so they still point into the original document.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import re
 from kubelocal.config import problems
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+BYTE_ORDER_MARK = "\ufeff"
 
 
 class LineIndex:
@@ -22,17 +27,40 @@ class LineIndex:
     """
 
     def __init__(self, text: str) -> None:
+        self.first_line_shift = 1 if text.startswith(BYTE_ORDER_MARK) else 0
+        text = text[self.first_line_shift :]
         self.text = text
         self.length = len(text)
         self.line_starts = [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
+        # The parser, the schema, the checks and the model ask for the same nodes' spans.
+        self._spans: dict[tuple[int, int], problems.Span] = {}
 
     def position(self, offset: int) -> problems.Position:
-        offset = min(max(offset, 0), self.length)
+        # Plain comparisons: this runs for every node of a large file, and min()/max() cost more.
+        if offset < 0:
+            offset = 0
+        elif offset > self.length:
+            offset = self.length
         line = bisect.bisect_right(self.line_starts, offset) - 1
-        return problems.Position(line=line, column=offset - self.line_starts[line])
+        column = offset - self.line_starts[line]
+        if line == 0:
+            column += self.first_line_shift
+        return problems.Position(line, column)  # positional arguments: measurably faster
 
     def span(self, start: int, end: int) -> problems.Span:
-        return problems.Span(start=self.position(start), end=self.position(max(start, end)))
+        if end < start:
+            end = start
+        key = (start, end)
+        span = self._spans.get(key)
+        if span is None:
+            span = self._spans[key] = problems.Span(self.position(start), self.position(end))
+        return span
+
+    def offset(self, position: problems.Position) -> int:
+        """The offset of a position (the inverse of `position`), clamped into the text."""
+        line = min(max(position.line, 0), len(self.line_starts) - 1)
+        column = position.column - (self.first_line_shift if line == 0 else 0)
+        return min(max(self.line_starts[line] + column, self.line_starts[line]), self.line_end(line))
 
     def line_end(self, line: int) -> int:
         """Offset of the end of `line`'s content (before its line break)."""

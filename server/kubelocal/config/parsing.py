@@ -19,8 +19,8 @@ without bound; values are built here instead:
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -33,10 +33,13 @@ NESTING_LIMIT = 100
 # The characters libyaml's reader accepts (YAML 1.1 "printable"); anything else stops the parse.
 _FORBIDDEN_CHARACTER = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_COLLECTION_NODES = (yaml.MappingNode, yaml.SequenceNode)  # a tuple: `A | B` is built on every call
 _SCALAR_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
-@dataclass
+@dataclasses.dataclass
 class Parsed:
     """The first document of a text: its node tree, its plain value, and what went wrong.
 
@@ -47,12 +50,14 @@ class Parsed:
     index: locations.LineIndex
     root: yaml.Node | None = None
     value: Any = None
-    problems: list[problems.Problem] = field(default_factory=list)
+    problems: list[problems.Problem] = dataclasses.field(default_factory=list)
 
 
 def parse(text: str) -> Parsed:
     """Parse `text`; never raises for any input text."""
     parsed = Parsed(index=locations.LineIndex(text))
+    # From here on, the text without a leading byte-order mark, as libyaml's marks count it.
+    text = parsed.index.text
     forbidden = _FORBIDDEN_CHARACTER.search(text)
     if forbidden is not None:
         parsed.problems.append(_forbidden_character_problem(parsed.index, forbidden.start()))
@@ -93,7 +98,29 @@ def parse(text: str) -> Parsed:
 
 
 def node_span(index: locations.LineIndex, node: yaml.Node) -> problems.Span:
-    return index.span(node.start_mark.index, node.end_mark.index)
+    start = node.start_mark.index
+    end = content_end(node)
+    # A block scalar (`|`, `>`) ends after its last line break: stop at its last character.
+    text = index.text
+    while end > start and text[end - 1] in " \t\r\n":
+        end -= 1
+    return index.span(start, end)
+
+
+def content_end(node: yaml.Node) -> int:
+    """Where a node's own text ends.
+
+    libyaml ends a block list or mapping where the next token starts (the next line, after any
+    comment lines); the node's text really ends with its last item's.
+    """
+    while isinstance(node, _COLLECTION_NODES) and not node.flow_style and node.value:
+        last = node.value[-1]
+        last = last[1] if isinstance(node, yaml.MappingNode) else last
+        if last.start_mark.index < node.start_mark.index:
+            # An alias of an earlier anchor: its node lies elsewhere; libyaml's end will do.
+            break
+        node = last
+    return node.end_mark.index
 
 
 def key_text(node: yaml.Node) -> str | None:
@@ -104,16 +131,41 @@ def key_text(node: yaml.Node) -> str | None:
 
 
 def mapping_entries(node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
-    """The key/value node pairs of a mapping, first occurrence of each key only (as values are built)."""
+    """The key/value node pairs of a mapping as its value is built.
+
+    The first occurrence of each key only; then the entries merged in with `<<: *anchor` (or a
+    list of anchors) whose keys the mapping does not set itself, so that a problem in a merged
+    value is found at the anchor's text. Recursive merges are followed once.
+    """
+    return _entries(node, visiting=set())
+
+
+def _entries(node: yaml.MappingNode, *, visiting: set[int]) -> list[tuple[yaml.Node, yaml.Node]]:
+    visiting.add(id(node))
     seen: set[str] = set()
     entries = []
+    merged: list[yaml.Node] = []
     for key_node, value_node in node.value:
+        if is_merge_key(key_node):
+            merged.extend(value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node])
+            continue
         key = key_text(key_node)
         if key is None or key in seen:
             continue
         seen.add(key)
         entries.append((key_node, value_node))
+    for source in merged:
+        if not isinstance(source, yaml.MappingNode) or id(source) in visiting:
+            continue
+        for key_node, value_node in _entries(source, visiting=visiting):
+            if key_node.value not in seen:
+                seen.add(key_node.value)
+                entries.append((key_node, value_node))
     return entries
+
+
+def is_merge_key(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == _MERGE_TAG
 
 
 def resolve_path(root: yaml.Node, path: tuple[str | int, ...]) -> tuple[yaml.Node | None, yaml.Node | None]:
@@ -140,62 +192,89 @@ def resolve_path(root: yaml.Node, path: tuple[str | int, ...]) -> tuple[yaml.Nod
     return key_node, node
 
 
-def is_plain_scalar(node: yaml.Node) -> bool:
-    return isinstance(node, yaml.ScalarNode) and not node.style
+def plain_scalar_start(index: locations.LineIndex, node: yaml.Node) -> int | None:
+    """Where the text of an untagged plain scalar starts (after an anchor), else None.
+
+    A plain scalar is the one YAML resolves by its look (`yes`, `0123`); a tagged one (`!!int 1`)
+    says what it is, and a quoted or block one is text.
+    """
+    if not isinstance(node, yaml.ScalarNode) or node.style:
+        return None
+    start, end = node.start_mark.index, node.end_mark.index
+    value_start = end - len(node.value)
+    if value_start < start or index.text[value_start:end] != node.value:
+        return None  # a plain scalar folded over several lines
+    if "!" in index.text[start:value_start]:
+        return None
+    return value_start
 
 
 class _BuildStopped(Exception):
     """Building the value stopped; the reason is already in the builder's problems."""
 
 
+_IN_PROGRESS = object()
+
+
 class _Builder:
+    """Builds values from nodes, once per collection node (an alias shares the anchor's value).
+
+    Scalars are not memoized: an alias of a scalar costs one node, so it cannot explode. Sizes
+    (nodes a collection stands for once expanded) are computed only when an alias is met.
+    """
+
     def __init__(self, index: locations.LineIndex) -> None:
         self.index = index
         self.problems: list[problems.Problem] = []
         self.built: dict[int, Any] = {}
         self.sizes: dict[int, int] = {}
-        self.in_progress: set[int] = set()
         self.alias_expansion = 0
 
     def build(self, node: yaml.Node, *, depth: int, place: yaml.Node | None = None) -> Any:
         """Build the value of `node`; `place` is where the node is referred to (for alias problems)."""
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node)
         node_id = id(node)
-        if node_id in self.in_progress:
+        value = self.built.get(node_id, self)
+        if value is _IN_PROGRESS:
             self._stop(
                 "alias-limit",
                 "This alias refers to a node that contains it, which would never end. "
                 "Replace the alias with the values it should stand for.",
-                place or node,
+                node=place or node,
             )
-        if node_id in self.built:
-            self.alias_expansion += self.sizes[node_id]
+        if value is not self:  # built before: this is an alias
+            self.alias_expansion += self._size(node)
             if self.alias_expansion > ALIAS_EXPANSION_LIMIT:
                 self._stop(
                     "alias-limit",
                     f"Aliases here expand the document beyond {ALIAS_EXPANSION_LIMIT} nodes "
                     "(an alias bomb?). Write the values out, or use fewer aliases of aliases.",
-                    place or node,
+                    node=place or node,
                 )
-            return self.built[node_id]
+            return value
         if depth > NESTING_LIMIT:
             self._stop(
                 "nesting-limit",
                 f"Nesting deeper than {NESTING_LIMIT} levels is not supported; "
                 "KubernetesLocalProcessConfig.yaml needs three. Flatten this value.",
-                node,
+                node=node,
             )
-        self.in_progress.add(node_id)
-        size = 1
+        self.built[node_id] = _IN_PROGRESS
         if isinstance(node, yaml.MappingNode):
-            value: Any = {}
+            value = {}
             first_keys: dict[str, yaml.Node] = {}
+            merged: list[tuple[yaml.Node, yaml.Node]] = []
             for key_node, value_node in node.value:
+                if is_merge_key(key_node):
+                    merged.append((key_node, value_node))
+                    continue
                 key = key_text(key_node)
                 if key is None:
                     self._problem(
                         "wrong-type",
                         "A key must be plain text, not a list or a mapping. Write the key as text.",
-                        key_node,
+                        node=key_node,
                     )
                     continue
                 if key in first_keys:
@@ -204,26 +283,56 @@ class _Builder:
                         "duplicate-key",
                         f"Duplicate key '{key}': it is already set on line {first.line + 1}, "
                         "and only the first is used. Remove one of them.",
-                        key_node,
+                        node=key_node,
                         data={"key": key, "first": {"line": first.line, "column": first.column}},
                     )
                     continue
                 first_keys[key] = key_node
                 value[key] = self.build(value_node, depth=depth + 1, place=key_node)
-                size += self.sizes[id(value_node)]
-        elif isinstance(node, yaml.SequenceNode):
-            value = []
-            for item in node.value:
-                value.append(self.build(item, depth=depth + 1, place=node))
-                size += self.sizes[id(item)]
+            for key_node, value_node in merged:
+                self._merge(value, key_node, value_node, depth=depth)
         else:
-            value = self._scalar(node)
-        self.in_progress.discard(node_id)
+            value = [self.build(item, depth=depth + 1, place=node) for item in node.value]
         self.built[node_id] = value
-        self.sizes[node_id] = size
         return value
 
+    def _merge(self, value: dict[str, Any], key_node: yaml.Node, source: yaml.Node, *, depth: int) -> None:
+        """`<<: *anchor` (or a list of anchors): add the keys the mapping does not set itself.
+
+        As YAML 1.1 (and Kubernetes' YAML) does; a merged value is shared with its anchor.
+        """
+        sources = source.value if isinstance(source, yaml.SequenceNode) else [source]
+        for item in sources:
+            if not isinstance(item, yaml.MappingNode):
+                self._problem(
+                    "wrong-type",
+                    "'<<' merges mappings: write '<<: *anchor' with the anchor of a mapping, "
+                    "or a list of such aliases.",
+                    node=item,
+                )
+                continue
+            built = self.build(item, depth=depth + 1, place=key_node)
+            for key, merged_value in built.items():
+                value.setdefault(key, merged_value)
+
+    def _size(self, node: yaml.Node) -> int:
+        """How many nodes `node` stands for once its aliases are expanded (memoized).
+
+        Only called for nodes already built, so there is no cycle and the depth is bounded.
+        """
+        if isinstance(node, yaml.ScalarNode):
+            return 1
+        size = self.sizes.get(id(node))
+        if size is None:
+            children = (
+                (value for _, value in node.value) if isinstance(node, yaml.MappingNode) else node.value
+            )
+            size = self.sizes[id(node)] = 1 + sum(self._size(child) for child in children)
+        return size
+
     def _scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag == _STR_TAG:  # most scalars: no constructor call needed
+            return node.value
         constructor = yaml.constructor.SafeConstructor.yaml_constructors.get(node.tag)
         if constructor is None:
             if node.tag.startswith("tag:yaml.org,2002:"):
@@ -232,23 +341,24 @@ class _Builder:
             self._problem(
                 "unknown-tag",
                 f"The tag '{node.tag}' is not supported here. Remove it; the value is read as text.",
-                node,
+                node=node,
             )
             return node.value
         try:
             return constructor(_SCALAR_CONSTRUCTOR, node)
-        except (yaml.YAMLError, ValueError, TypeError, OverflowError):
-            # E.g. `!!int abc` or `!!binary` that is not base64: an explicit tag that does not fit.
+        except Exception:
+            # PyYAML's constructors raise anything (IndexError on an empty `!!int`): an explicit tag
+            # that does not fit its text, like `!!int abc` or `!!binary` that is not base64.
             self._problem(
                 "wrong-type",
                 f"'{node.value}' is not a valid {node.tag.rsplit(':', 1)[-1]}. "
                 "Remove the tag or fix the value.",
-                node,
+                node=node,
             )
             return node.value
 
     def _problem(
-        self, code: str, message: str, node: yaml.Node, *, data: dict[str, Any] | None = None
+        self, code: str, message: str, *, node: yaml.Node, data: dict[str, Any] | None = None
     ) -> None:
         self.problems.append(
             problems.Problem(
@@ -260,8 +370,8 @@ class _Builder:
             )
         )
 
-    def _stop(self, code: str, message: str, node: yaml.Node) -> None:
-        self._problem(code, message, node)
+    def _stop(self, code: str, message: str, *, node: yaml.Node) -> None:
+        self._problem(code, message, node=node)
         raise _BuildStopped
 
 

@@ -122,7 +122,7 @@ def parse(value: str) -> Parse:
             break
         if opening > position:
             parts.append(Literal(value[position:opening], position, opening))
-        token_issues, token = _parse_token(value, opening, closing + 1)
+        token_issues, token = _parse_token(value, start=opening, end=closing + 1)
         issues.extend(token_issues)
         parts.append(
             token if token is not None else Literal(value[opening : closing + 1], opening, closing + 1)
@@ -133,7 +133,7 @@ def parse(value: str) -> Parse:
     return Parse(parts=tuple(parts), issues=tuple(issues))
 
 
-def _parse_token(value: str, start: int, end: int) -> tuple[list[Issue], Part | None]:
+def _parse_token(value: str, *, start: int, end: int) -> tuple[list[Issue], Part | None]:
     text = value[start:end]
     content_start = start + 2
     content = value[content_start : end - 1]
@@ -170,14 +170,14 @@ def _parse_token(value: str, start: int, end: int) -> tuple[list[Issue], Part | 
             )
         ], None
     if token_type == SERVICES:
-        return _service(text, start, end, argument, argument_start)
+        return _service(text, start=start, end=end, argument=argument, argument_start=argument_start)
     if token_type == VOLUME_MOUNTS:
-        return _volume_mount(text, start, end, argument, argument_start)
-    return _external_endpoint(text, start, end, argument, argument_start)
+        return _volume_mount(text, start=start, end=end, argument=argument, argument_start=argument_start)
+    return _external_endpoint(text, start=start, end=end, argument=argument, argument_start=argument_start)
 
 
 def _service(
-    text: str, start: int, end: int, argument: str, argument_start: int
+    text: str, *, start: int, end: int, argument: str, argument_start: int
 ) -> tuple[list[Issue], Part | None]:
     target, _, ports_text = argument.partition(":")
     issues: list[Issue] = []
@@ -205,12 +205,14 @@ def _service(
             )
         )
     else:
-        name_issue = _dns_label_issue(name, "service name", "invalid-service-name", argument_start)
+        name_issue = _dns_label_issue(
+            name, what="service name", code="invalid-service-name", start=argument_start
+        )
         if name_issue is not None:
             issues.append(name_issue)
         if dot:
             namespace_issue = _dns_label_issue(
-                namespace, "namespace", "invalid-namespace", argument_start + len(name) + 1
+                namespace, what="namespace", code="invalid-namespace", start=argument_start + len(name) + 1
             )
             if namespace_issue is not None:
                 issues.append(namespace_issue)
@@ -224,7 +226,7 @@ def _service(
 
 
 def _volume_mount(
-    text: str, start: int, end: int, argument: str, argument_start: int
+    text: str, *, start: int, end: int, argument: str, argument_start: int
 ) -> tuple[list[Issue], Part | None]:
     if not argument:
         return [
@@ -235,14 +237,14 @@ def _volume_mount(
                 end=end,
             )
         ], None
-    issue = _dns_label_issue(argument, "volume name", "invalid-volume-name", argument_start)
+    issue = _dns_label_issue(argument, what="volume name", code="invalid-volume-name", start=argument_start)
     if issue is not None:
         return [issue], None
     return [], VolumeMountToken(text, start, end, argument)
 
 
 def _external_endpoint(
-    text: str, start: int, end: int, argument: str, argument_start: int
+    text: str, *, start: int, end: int, argument: str, argument_start: int
 ) -> tuple[list[Issue], Part | None]:
     host, colon, ports_text = argument.partition(":")
     issues: list[Issue] = []
@@ -303,7 +305,7 @@ def _ports(ports_text: str, ports_start: int) -> tuple[list[Issue], tuple[int, .
     return issues, tuple(ports)
 
 
-def _dns_label_issue(text: str, what: str, code: str, start: int) -> Issue | None:
+def _dns_label_issue(text: str, *, what: str, code: str, start: int) -> Issue | None:
     if len(text) <= _DNS_LABEL_MAX and _DNS_LABEL.fullmatch(text):
         return None
     shown = f"'{_shorten(text)}'" if text else "empty"

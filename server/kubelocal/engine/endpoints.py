@@ -196,10 +196,13 @@ def plan(
         )
     notes: list[str] = []
     drafts: list[_Draft] = []
+    seen: set[tuple[str, str]] = set()
     for service in services:
         service_namespace = _meta(service, "namespace") or namespace
-        if service_namespace != namespace and (_meta(service, "name"), service_namespace) not in wanted:
-            continue
+        key = (_meta(service, "name"), service_namespace)
+        if key in seen or (service_namespace != namespace and key not in wanted):
+            continue  # listed twice (the namespace's list and the config's), or not asked for
+        seen.add(key)
         drafts.extend(
             _drafts_for(service, service_namespace, namespace, endpoint_slices, cluster_domain, notes)
         )

@@ -3,7 +3,8 @@
 Pure, except `write_private_file`. Three layers, later ones winning:
 
 1. The container's env as the pod sees it, from the agent's report (env, envFrom, downward API,
-   Kubernetes' service link variables). Dropped from it: the agent's own token, the variables the
+   Kubernetes' service link variables). Dropped from it: the agent's own `KUBELOCAL_AGENT_*`
+   variables (its token), the variables the
    agent's image defines for itself (`PATH`, `HOME`, `PYTHON_VERSION`... they describe the stock
    Python image, not the application's, and would break the workstation's shell) unless the
    container spec sets them explicitly, and the service link variables of the pod's namespace
@@ -42,6 +43,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from kubelocal.config import model
 from kubelocal.engine import endpoints, errors, names
@@ -130,15 +132,12 @@ def plan(
     services = set(cluster_services) | {
         e.service for e in endpoint_plan.endpoints if e.kind is endpoints.Kind.SERVICE and e.namespace == own
     }
-    link_patterns = [_link_pattern(link_prefix(name, own, own)) for name in sorted(services)]
-    if own != KUBERNETES_SERVICE[1]:
-        link_patterns.append(_link_pattern("KUBERNETES"))
+    # KUBERNETES_* always: they are rewritten below when the API server is reachable, else removed.
+    link_prefixes = {link_prefix(name, own, own) for name in services} | {"KUBERNETES"}
     for name, value in pod_env.items():
-        if name == names.AGENT_TOKEN_ENV:
+        if name.startswith(names.AGENT_ENV_PREFIX):
             continue
-        if name not in explicit and (
-            name in AGENT_IMAGE_VARIABLES or any(pattern.match(name) for pattern in link_patterns)
-        ):
+        if name not in explicit and (name in AGENT_IMAGE_VARIABLES or _is_link_variable(name, link_prefixes)):
             continue
         variables[name], sources[name] = value, SOURCE_POD
 
@@ -175,9 +174,20 @@ def plan(
     )
 
 
-def _link_pattern(prefix: str) -> re.Pattern[str]:
-    return re.compile(
-        rf"^{re.escape(prefix)}_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT(_\d+_(TCP|UDP|SCTP)(_PROTO|_PORT|_ADDR)?)?)$"
+_LINK_SUFFIX = re.compile(
+    r"^_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT(_\d+_(TCP|UDP|SCTP)(_PROTO|_PORT|_ADDR)?)?)$"
+)
+_LINK_SPLIT = re.compile(r"_(?=SERVICE_|PORT)")
+
+
+def _is_link_variable(name: str, prefixes: set[str]) -> bool:
+    """Whether `name` is a service link variable of one of `prefixes` (`API` -> `API_SERVICE_HOST`...).
+
+    Tries each place a link suffix could start, so it costs the name's length, not the number of
+    services."""
+    return any(
+        name[: split.start()] in prefixes and _LINK_SUFFIX.match(name[split.start() :])
+        for split in _LINK_SPLIT.finditer(name)
     )
 
 
@@ -261,6 +271,11 @@ def _volume_directory(token: model.VolumeMountToken, directories: Mapping[str, s
     )
 
 
+def explicit_names(container: Mapping[str, Any]) -> list[str]:
+    """The names a container spec sets in `env` (for `plan(explicit_names=...)`)."""
+    return [str(entry["name"]) for entry in container.get("env") or [] if "name" in entry]
+
+
 # --- what the config asks of the other planners ------------------------------------------------------
 
 
@@ -337,7 +352,7 @@ def render_dotenv(variables: Mapping[str, str]) -> str:
     `${...}` inside a value may still be interpolated by readers that interpolate; use `json` to be exact."""
     lines = []
     for name, value in sorted(variables.items()):
-        if _DOTENV_PLAIN.match(value):
+        if _DOTENV_PLAIN.fullmatch(value):
             lines.append(f"{name}={value}")
         else:
             escaped = (
@@ -360,7 +375,7 @@ def render_sh(variables: Mapping[str, str]) -> str:
     (Kubernetes allows `.` and `-`) are listed in a comment instead."""
     lines = []
     for name, value in sorted(variables.items()):
-        if not _SH_NAME.match(name):
+        if not _SH_NAME.fullmatch(name):
             lines.append(f"# skipped {name}: not a valid shell variable name")
             continue
         quoted = "'" + value.replace("'", "'\\''") + "'"
@@ -380,7 +395,7 @@ def render_powershell(variables: Mapping[str, str]) -> str:
         escaped = value
         for quote in _POWERSHELL_QUOTES:
             escaped = escaped.replace(quote, quote * 2)
-        target = f"$env:{name}" if _SH_NAME.match(name) else "${env:" + name + "}"
+        target = f"$env:{name}" if _SH_NAME.fullmatch(name) else "${env:" + name + "}"
         lines.append(f"{target} = '{escaped}'")
     return "".join(line + "\n" for line in lines)
 

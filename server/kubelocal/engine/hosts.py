@@ -77,7 +77,7 @@ def remove(text: str, *, session_id: str | None = None) -> str:
     index = 0
     while index < len(lines):
         content = _content(lines[index])
-        begin = _BEGIN.match(content)
+        begin = _BEGIN.fullmatch(content)
         if begin and (session_id is None or begin.group(1) == session_id):
             index = _drop_block(lines, index, out)
             continue
@@ -91,7 +91,7 @@ def remove(text: str, *, session_id: str | None = None) -> str:
 
 def sessions_in(text: str) -> list[str]:
     """Session ids of the blocks in `text`, in order, for crash cleanup of dead sessions."""
-    found = [_BEGIN.match(_content(line)) for line in _lines(text)]
+    found = [_BEGIN.fullmatch(_content(line)) for line in _lines(text)]
     return list(dict.fromkeys(match.group(1) for match in found if match))
 
 
@@ -115,16 +115,16 @@ def _newline_of(line: str) -> str:
 def _drop_block(lines: Sequence[str], begin: int, out: list[str]) -> int:
     """Drop the block starting at `begin`, keep user lines into `out`; return the index after it."""
     end = begin + 1
-    while end < len(lines) and _content(lines[end]) != END and not _BEGIN.match(_content(lines[end])):
+    while end < len(lines) and _content(lines[end]) != END and not _BEGIN.fullmatch(_content(lines[end])):
         end += 1
     kept: list[str] = []
     complete = end < len(lines) and _content(lines[end]) == END
     if complete:
-        kept = [line for line in lines[begin + 1 : end] if not _ENTRY.match(_content(line))]
+        kept = [line for line in lines[begin + 1 : end] if not _ENTRY.fullmatch(_content(line))]
         last = end
     else:
         last = begin
-        while last + 1 < len(lines) and _ENTRY.match(_content(lines[last + 1])):
+        while last + 1 < len(lines) and _ENTRY.fullmatch(_content(lines[last + 1])):
             last += 1
     unterminated = last == len(lines) - 1 and not lines[last].endswith("\n")
     if complete and unterminated and not kept and out:
@@ -146,7 +146,7 @@ def read_hosts(path: str | os.PathLike[str]) -> str:
 
 
 def write_hosts_atomically(
-    path: str | os.PathLike[str], new_text: str, backup_path: str | os.PathLike[str]
+    path: str | os.PathLike[str], new_text: str, *, backup_path: str | os.PathLike[str]
 ) -> None:
     """Replace the file at `path` with `new_text`, never leaving it half written.
 

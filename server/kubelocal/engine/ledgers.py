@@ -23,10 +23,10 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kubelocal.engine import errors, names, patches
+from kubelocal.engine import errors, names, patches, targets
 
 FORMAT = "kubelocal-ledger"
 VERSION = 1
@@ -44,13 +44,15 @@ VERBS: Mapping[str, str] = {
     "delete": CLUSTER,  # target: apiVersion/kind/namespace/name; body: None
     "json-patch": CLUSTER,  # target: the workload; body: list of operations
     "recreate-pod": CLUSTER,  # target: the pod; body: the pod to create after deleting it
-    "delete-pods": CLUSTER,  # target: the ReplicaSet whose pods are deleted (and recreated by it)
-    "insert-hosts-block": WORKSTATION,  # target: path + session; body: the block's text
+    "delete-pods": CLUSTER,  # target: the workload whose pods are deleted (and recreated by it)
+    "insert-hosts-block": WORKSTATION,  # target: path + session; body: [[ip, [names...]], ...]
     "remove-hosts-block": WORKSTATION,  # target: path + session; body: None
     "write-file": WORKSTATION,  # target: path; body: None (contents are never logged or kept)
     "remove-file": WORKSTATION,  # target: path; body: None
     "nothing": ANYWHERE,  # the undo of something that needs none (or the do of a late undo)
 }
+
+_API_VERSIONS = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "ReplicaSet": "apps/v1", "Pod": "v1"}
 
 PLANNED = "planned"
 DONE = "done"
@@ -201,17 +203,40 @@ def _corrupt(why: str) -> errors.LedgerError:
 # --- the cluster copy ---------------------------------------------------------------------------
 
 
-def to_secret_data(ledger: Ledger, *, agent_token: str) -> dict[str, str]:
-    """The `data` of the session Secret (base64 values): the ledger and the agent's token."""
+def original_record(target: targets.Target) -> dict[str, Any]:
+    """The workload as it was, in the shape the restore Job reads (`kubelocal_agent.restores`):
+    apiVersion, kind, metadata (name, namespace, labels, annotations) and spec; for a bare Pod
+    the pod as it can be created again."""
+    if target.kind == "Pod":
+        return patches.sanitized_pod(target.workload)
+    source = target.workload.get("metadata") or {}
+    metadata: dict[str, Any] = {"name": target.name, "namespace": target.namespace}
+    for key in ("labels", "annotations"):
+        if source.get(key):
+            metadata[key] = dict(source[key])
+    return {
+        "apiVersion": _API_VERSIONS[target.kind],
+        "kind": target.kind,
+        "metadata": metadata,
+        "spec": target.workload.get("spec") or {},
+    }
+
+
+def to_secret_data(ledger: Ledger, *, agent_token: str, original: Mapping[str, Any]) -> dict[str, str]:
+    """The `data` of the session Secret (base64 values): the ledger, the agent's token, and the
+    workload as it was (`original_record`) for the restore Job."""
     encoded = base64.b64encode(ledger.to_json().encode()).decode()
-    if len(encoded) + _SECRET_HEADROOM > SECRET_LIMIT:
+    original_encoded = base64.b64encode(json.dumps(original, sort_keys=True).encode()).decode()
+    if len(encoded) + len(original_encoded) + _SECRET_HEADROOM > SECRET_LIMIT:
         raise errors.LedgerError(
-            f"The session ledger is {len(encoded)} bytes encoded, too big for a Secret (1 MiB). "
+            f"The session's restore data is {len(encoded) + len(original_encoded)} bytes encoded, too big "
+            "for a Secret (1 MiB). "
             "The workload spec is unusually large; kubelocal cannot keep its restore data in the cluster."
         )
     return {
         names.LEDGER_SECRET_KEY: encoded,
         names.AGENT_TOKEN_SECRET_KEY: base64.b64encode(agent_token.encode()).decode(),
+        names.ORIGINAL_SECRET_KEY: original_encoded,
     }
 
 
@@ -250,11 +275,8 @@ def create_pair(obj: Mapping[str, Any]) -> tuple[Action, Action]:
     )
 
 
-_API_VERSIONS = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "ReplicaSet": "apps/v1", "Pod": "v1"}
-
-
 def workload_pairs(plan: patches.PatchPlan | patches.RecreatePlan) -> list[tuple[Action, Action]]:
-    """The pairs that put the agent in place; a bare ReplicaSet also has its pods replaced."""
+    """The pairs that put the agent in place; when `plan.replace_pods` the pods are replaced too."""
     target = {
         "apiVersion": _API_VERSIONS[plan.kind],
         "kind": plan.kind,
@@ -296,10 +318,14 @@ def workload_pairs(plan: patches.PatchPlan | patches.RecreatePlan) -> list[tuple
     return pairs
 
 
-def hosts_pair(*, path: str, session_id: str, block: str) -> tuple[Action, Action]:
+def hosts_pair(
+    *, path: str, session_id: str, entries: Sequence[tuple[str, Sequence[str]]]
+) -> tuple[Action, Action]:
+    """Insert the session's hosts block (`hosts.insert` with these entries); undo: remove it."""
     target = {"path": path, "session": session_id}
+    body = [[ip, list(hostnames)] for ip, hostnames in entries]
     return (
-        Action("insert-hosts-block", target, f"add the kubelocal block to {path}", body=block),
+        Action("insert-hosts-block", target, f"add the kubelocal block to {path}", body=body),
         Action("remove-hosts-block", target, f"remove the kubelocal block from {path}"),
     )
 

@@ -33,6 +33,7 @@ SESSION_LABEL = f"{DOMAIN}/session"
 COMPONENT_LABEL = f"{DOMAIN}/component"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "kubelocal"
+RESTORES_LABEL = f"{DOMAIN}/restores"  # on the restore Job's pods: the session they restore
 OWNER_ANNOTATION = f"{DOMAIN}/session-owner"  # "user@workstation"
 STARTED_ANNOTATION = f"{DOMAIN}/session-started"  # RFC 3339 UTC
 IGNORE_PORTS_ANNOTATION = f"{DOMAIN}/ignore-ports"
@@ -53,12 +54,18 @@ AGENT_MOUNT_PATH = "/kubelocal"
 AGENT_ZIPAPP_KEY = "agent.pyz"
 AGENT_ZIPAPP_PATH = f"{AGENT_MOUNT_PATH}/{AGENT_ZIPAPP_KEY}"
 AGENT_VOLUME_NAME = "kubelocal-agent"
-# Above the usual application ports and below the ephemeral range; the control listener binds
-# 127.0.0.1 in the pod, so it only has to avoid the container's own ports.
-DEFAULT_AGENT_CONTROL_PORT = 47047
+# The agent's defaults (kubelocal_agent.serving): the control listener binds 127.0.0.1 in the pod
+# (port-forward only), the status listener 0.0.0.0 (the restore Job polls it). Both must avoid the
+# container's own ports.
+DEFAULT_AGENT_CONTROL_PORT = 47100
+DEFAULT_AGENT_STATUS_PORT = 47101
+AGENT_ENV_PREFIX = "KUBELOCAL_AGENT_"  # the agent drops these from the env it reports
 AGENT_TOKEN_ENV = "KUBELOCAL_AGENT_TOKEN"
+# Keys of the session Secret: the ledger (every undo), the agent's token, and the workload as it
+# was (`original`: the restore Job's contract, kubelocal_agent.restores).
 AGENT_TOKEN_SECRET_KEY = "agent-token"
 LEDGER_SECRET_KEY = "ledger.json"
+ORIGINAL_SECRET_KEY = "original"
 # A user that exists in no image but satisfies `runAsNonRoot` when the image runs as root.
 NON_ROOT_USER_ID = 65534
 
@@ -76,7 +83,7 @@ _MAX_NAME = 63
 
 def is_valid_session_id(session_id: str) -> bool:
     """Session ids are 4-20 lowercase letters and digits: safe in names, labels and file names."""
-    return bool(_SESSION_ID.match(session_id))
+    return bool(_SESSION_ID.fullmatch(session_id))
 
 
 def _session_object_name(session_id: str, suffix: str) -> str:
@@ -121,6 +128,14 @@ def selector_for_session(session_id: str) -> str:
     """A label selector (API syntax) matching every object created for `session_id`."""
     _session_object_name(session_id, "x")
     return f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE},{SESSION_LABEL}={session_id}"
+
+
+def agent_pod_selector(session_id: str) -> str:
+    """A label selector matching the agent pods of `session_id` (the patched workload's pods) and
+    nothing else kubelocal creates: those carry `COMPONENT_LABEL`, the workload's pods do not.
+    (Not `MANAGED_BY_LABEL`: workloads deployed by Helm carry it themselves.)"""
+    _session_object_name(session_id, "x")
+    return f"{SESSION_LABEL}={session_id},!{COMPONENT_LABEL}"
 
 
 def session_annotations(*, owner: str, started: str) -> dict[str, str]:

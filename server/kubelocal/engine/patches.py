@@ -7,7 +7,9 @@ Pure: a `targets.Target` and `AgentSettings` in, a plan out.
   object gives back exactly the original, fields that were absent included (what the patch `add`s
   the inverse `remove`s; what it `replace`s or `remove`s the inverse puts back). Both start with
   `test` operations on the container's name, so either fails cleanly instead of patching the wrong
-  container if someone reordered the containers in between.
+  container if someone reordered the containers in between. The inverse also tests the session
+  label, so on a workload the patch never reached (a crash between recording and patching) it
+  fails cleanly as a test failure, which the shell reads as "nothing to undo".
 - A bare Pod: most pod spec fields are immutable, so a `RecreatePlan`: delete the pod and create
   `replacement` under the same name; restore deletes it and creates `original` (the pod as read,
   minus what the API server sets: uid, resourceVersion, status...).
@@ -24,17 +26,20 @@ What the patch changes, and nothing else:
 - the pod spec: one volume for the agent ConfigMap; other containers, init containers and volumes
   are kept as they are;
 - the workload: `replicas` -> 1 (several agents would split the traffic); a paused Deployment is
-  unpaused (otherwise nothing rolls out); the session label and who/when annotations on the
+  unpaused and a StatefulSet's rolling-update partition set to 0 (otherwise the pod that stays is
+  never updated); the session label and who/when annotations on the
   workload and its pod template, so the pods carry them too.
 
-A bare ReplicaSet does not replace its pods when its template changes: `PatchPlan.replace_pods`
-tells the shell to delete them after applying the patch and after applying the inverse.
+A bare ReplicaSet, and a StatefulSet with the `OnDelete` update strategy, do not replace their
+pods when the template changes: `PatchPlan.replace_pods` tells the shell to delete them after
+applying the patch and after applying the inverse.
 A HorizontalPodAutoscaler on the workload would scale it back up; the shell should warn about it.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,7 +74,10 @@ class AgentSettings:
     started: str
     image: str = names.DEFAULT_AGENT_IMAGE
     control_port: int = names.DEFAULT_AGENT_CONTROL_PORT
+    status_port: int = names.DEFAULT_AGENT_STATUS_PORT
     features: frozenset[str] = frozenset()
+    # None: the session's own ConfigMap (names.agent_config_map_name), deleted with the session.
+    config_map_name: str | None = None
 
     def enabled(self, feature: str) -> bool:
         return feature in {name.lower() for name in self.features}
@@ -86,6 +94,7 @@ class PatchPlan:
     inverse: tuple[Operation, ...]
     listen_ports: tuple[int, ...]
     replace_pods: bool = False
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,16 +107,30 @@ class RecreatePlan:
     original: dict[str, Any] = field(repr=False)
     listen_ports: tuple[int, ...] = ()
     kind: str = "Pod"
+    notes: tuple[str, ...] = ()
 
 
 def plan(target: targets.Target, *, settings: AgentSettings) -> PatchPlan | RecreatePlan:
     """The plan that puts the agent in place of `target.container`; see the module docstring."""
     listen_ports = _listen_ports(target)
-    if settings.control_port in listen_ports:
+    for port, purpose, option in (
+        (settings.control_port, "control connection", "--agent-control-port"),
+        (settings.status_port, "status endpoint", "--agent-status-port"),
+    ):
+        if port in listen_ports:
+            raise errors.PatchError(
+                f"Container {target.container!r} uses port {port}, which the agent needs for its {purpose}. "
+                f"Choose another port with {option}."
+            )
+    if settings.control_port == settings.status_port:
+        raise errors.PatchError("The agent's control and status ports must differ: choose two ports.")
+    pod_spec = target.pod_template.get("spec") or {}
+    if (pod_spec.get("nodeSelector") or {}).get("kubernetes.io/os") == "windows":
         raise errors.PatchError(
-            f"Container {target.container!r} uses port {settings.control_port}, which the agent needs for "
-            "its control connection. Choose another agent control port (--agent-control-port)."
+            f"{target.kind} {target.name!r} runs on Windows nodes, where the agent's Linux image cannot run. "
+            "kubelocal supports Linux workloads only."
         )
+    notes = tuple(_notes(target))
     if target.kind == "Pod":
         original = sanitized_pod(target.workload)
         recorder = _Recorder(original)
@@ -118,6 +141,7 @@ def plan(target: targets.Target, *, settings: AgentSettings) -> PatchPlan | Recr
             replacement=recorder.document,
             original=original,
             listen_ports=listen_ports,
+            notes=notes,
         )
     recorder = _Recorder(target.workload)
     spec = target.workload.get("spec") or {}
@@ -125,7 +149,13 @@ def plan(target: targets.Target, *, settings: AgentSettings) -> PatchPlan | Recr
         recorder.set(("spec", "replicas"), 1)
     if target.kind == "Deployment" and spec.get("paused"):
         recorder.set(("spec", "paused"), False)
+    update_strategy = spec.get("updateStrategy") or {}
+    if target.kind == "StatefulSet" and (update_strategy.get("rollingUpdate") or {}).get("partition"):
+        # Pods below the partition are never updated: pod 0 would keep the application.
+        recorder.set(("spec", "updateStrategy", "rollingUpdate", "partition"), 0)
+    on_delete = target.kind == "StatefulSet" and update_strategy.get("type") == "OnDelete"
     _mark(recorder, ("metadata",), settings)
+    recorder.guard_inverse(("metadata", "labels", names.SESSION_LABEL), settings.session_id)
     _replace_container(
         recorder, target=target, settings=settings, listen_ports=listen_ports, template="/spec/template"
     )
@@ -136,20 +166,28 @@ def plan(target: targets.Target, *, settings: AgentSettings) -> PatchPlan | Recr
         operations=tuple(recorder.operations),
         inverse=tuple(recorder.inverse()),
         listen_ports=listen_ports,
-        replace_pods=target.kind == "ReplicaSet",
+        replace_pods=target.kind == "ReplicaSet" or on_delete,
+        notes=notes,
     )
 
 
-def agent_command(*, listen_ports: Iterable[int], control_port: int) -> list[str]:
-    """The agent's command line inside the pod."""
+def agent_command(*, listen_ports: Iterable[int], control_port: int, status_port: int) -> list[str]:
+    """The agent's command line inside the pod (`kubelocal_agent.__main__`); the token comes from
+    the environment, never the command line."""
     ports = ",".join(str(port) for port in listen_ports)
-    return ["python", names.AGENT_ZIPAPP_PATH, "--listen", ports, "--control-port", str(control_port)]
+    return [
+        "python", names.AGENT_ZIPAPP_PATH, "serve", "--ports", ports,
+        "--control-port", str(control_port), "--status-port", str(status_port),
+    ]  # fmt: skip
 
 
 def sanitized_pod(pod: dict[str, Any]) -> dict[str, Any]:
-    """A copy of `pod` that can be created again: no status, no metadata the API server sets."""
+    """A copy of `pod` that can be created again: no status, no metadata the API server sets, and
+    no ephemeral containers (left by `kubectl debug`; the API refuses them on create, and they are
+    a debugging session's, not the workload's)."""
     body = copy.deepcopy(pod)
     body.pop("status", None)
+    (body.get("spec") or {}).pop("ephemeralContainers", None)
     metadata = body.setdefault("metadata", {})
     for key in _SERVER_SET_METADATA:
         metadata.pop(key, None)
@@ -161,6 +199,40 @@ def sanitized_pod(pod: dict[str, Any]) -> dict[str, Any]:
 def apply(document: dict[str, Any], operations: Sequence[Operation]) -> dict[str, Any]:
     """`document` with the JSON patch applied (a copy); what the API server does on a json-patch."""
     return jsonpatch.apply_patch(document, list(operations), in_place=False)
+
+
+# Below this the agent (a Python process holding buffers for many streams) may be OOM-killed.
+AGENT_MEMORY_FLOOR = 48 * 1024 * 1024
+_QUANTITY = re.compile(r"^([0-9.]+)(Ki|Mi|Gi|Ti|k|M|G|T|m)?$")
+_FACTORS = {
+    None: 1, "m": 0.001, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
+    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40,
+}  # fmt: skip
+
+
+def memory_bytes(quantity: str | int | float) -> float | None:
+    """A Kubernetes memory quantity in bytes ("128Mi", "1G", "134217728"); None if unreadable."""
+    match = _QUANTITY.fullmatch(str(quantity).strip())
+    if not match:
+        return None
+    return float(match.group(1)) * _FACTORS[match.group(2)]
+
+
+def _notes(target: targets.Target) -> list[str]:
+    notes = []
+    limit = ((target.container_spec.get("resources") or {}).get("limits") or {}).get("memory")
+    limit_bytes = memory_bytes(limit) if limit is not None else None
+    if limit_bytes is not None and limit_bytes < AGENT_MEMORY_FLOOR:
+        notes.append(
+            f"Container {target.container!r} has a memory limit of {limit}; the agent may need more "
+            "under heavy traffic. If its pod restarts with OOMKilled, raise the limit for the session."
+        )
+    if target.kind != "Pod" and target.replicas > 1:
+        notes.append(
+            f"{target.kind} {target.name!r} is scaled from {target.replicas} to 1 for the session; a "
+            "HorizontalPodAutoscaler on it would scale it back up (pause it while connected)."
+        )
+    return notes
 
 
 # --- building ------------------------------------------------------------------------------------
@@ -200,9 +272,10 @@ def _replace_container(
 
     _mark(recorder, (*base, "metadata"), settings)
     recorder.set((*here, "image"), settings.image)
-    recorder.set(
-        (*here, "command"), agent_command(listen_ports=listen_ports, control_port=settings.control_port)
+    command = agent_command(
+        listen_ports=listen_ports, control_port=settings.control_port, status_port=settings.status_port
     )
+    recorder.set((*here, "command"), command)
     recorder.remove((*here, "args"))
     if not settings.enabled(FEATURE_PROBES):
         for probe in PROBES:
@@ -242,7 +315,10 @@ def _replace_container(
     recorder.append((*here, "volumeMounts"), mount)
     volume = {
         "name": names.AGENT_VOLUME_NAME,
-        "configMap": {"name": names.agent_config_map_name(settings.session_id), "defaultMode": 0o444},
+        "configMap": {
+            "name": settings.config_map_name or names.agent_config_map_name(settings.session_id),
+            "defaultMode": 0o444,
+        },
     }
     recorder.append((*base, "spec", "volumes"), volume)
 
@@ -278,6 +354,10 @@ class _Recorder:
     def get(self, parts: Sequence[str]) -> Any:
         found, value = self._lookup(parts)
         return value if found else None
+
+    def guard_inverse(self, parts: Sequence[str], value: Any) -> None:
+        """A `test` in the inverse only, of a value the patch sets."""
+        self._guards.append({"op": "test", "path": _pointer(parts), "value": value})
 
     def guard(self, parts: Sequence[str], value: Any) -> None:
         operation = {"op": "test", "path": _pointer(parts), "value": value}
