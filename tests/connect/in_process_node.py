@@ -53,6 +53,7 @@ class InProcessNode:
         self.api_token = ""
         self._restores: dict[tuple[str, str], tuple[threading.Event, asyncio.Future]] = {}
         self.restore_exits: list[int] = []
+        self._forwarded: list[asyncio.StreamWriter] = []
 
     # --- the kubelet API ---------------------------------------------------------------------------
 
@@ -94,7 +95,19 @@ class InProcessNode:
         bound = self._ports.get((namespace, name), {}).get(port)
         if bound is None:
             raise ConnectionRefusedError(f"nothing listens on port {port} of pod {namespace}/{name}")
-        return await asyncio.open_connection(*bound)
+        reader, writer = await asyncio.open_connection(*bound)
+        self._forwarded.append(writer)
+        return reader, writer
+
+    def drop_port_forwards(self) -> int:
+        """Cut every connection made for a port-forward, as a node or network failure would."""
+        dropped = 0
+        for writer in self._forwarded:
+            if not writer.is_closing():
+                writer.transport.abort()
+                dropped += 1
+        self._forwarded.clear()
+        return dropped
 
     async def stop(self) -> None:
         for key in list(self._statuses):

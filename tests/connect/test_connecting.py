@@ -8,8 +8,9 @@ workstation directory (Kubernetes' symlink layout kept) and removed on disconnec
 listens on 127.0.0.1 free ports; hosts mode writes a block mapping the service names to the
 127.1.1.x listeners and removes it byte for byte; disconnect restores the workload exactly and
 leaves nothing (objects, session file, env file); an agent that cannot start, a wrong service,
-namespace or container give clear errors and leave the cluster clean; a crashed session is cleaned
-up by the next connect.
+namespace or container give clear errors and leave the cluster clean; a dropped port-forward is
+re-established (with progress messages) and traffic flows again; a crashed session is cleaned up
+by the next connect.
 """
 
 from __future__ import annotations
@@ -199,3 +200,22 @@ async def test_a_crashed_session_is_cleaned_up_by_the_next_connect(sandbox, clie
         await session.disconnect()
     assert comparable(await ready_deployment(sandbox, "greeter")) == original
     assert sandbox.kubelocal_objects() == []
+
+
+async def test_a_dropped_port_forward_is_reestablished(sandbox, client):
+    await ready_deployment(sandbox, "greeter")
+    steps = []
+    async with workstation_process() as port:
+        session = await connecting.connect(client, options(workstation_ports=(port,)), progress=steps.append)
+        try:
+            assert sandbox.node.drop_port_forwards() >= 1
+            pod_address = sandbox.node.address_of(NAMESPACE, session.agent_pod, 8080)
+            async with asyncio.timeout(30):
+                while session.tunnel.reconnects < 1:
+                    await asyncio.sleep(0.05)
+            assert await ask(*pod_address, b"after the drop") == b"workstation: after the drop"
+        finally:
+            await session.disconnect()
+    messages = [step.message for step in steps if step.name == "tunnel" and step.phase == "note"]
+    assert any("dropped" in message for message in messages)
+    assert any("restored after" in message for message in messages)
