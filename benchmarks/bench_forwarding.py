@@ -86,9 +86,8 @@ def _serve_in_process(pipe: Any, token: str) -> None:
 
 
 async def _serve(pipe: Any, token: str) -> None:
-    from kubelocal.sandbox.apiserver import auth
-
     from kubelocal.sandbox import apiserver, kinds, store
+    from kubelocal.sandbox.apiserver import auth
 
     async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(ConnectionError):
