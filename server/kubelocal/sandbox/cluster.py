@@ -178,6 +178,8 @@ class Cluster:
                 await self.kubelet.stop()
             except Exception:
                 log.exception("the kubelet did not stop cleanly; `kubelocal sandbox down` removes leftovers")
+            with contextlib.suppress(OSError):
+                (self.state_dir / commands.KUBELET_DIR).rmdir()  # only when the kubelet left it empty
         with contextlib.suppress(FileNotFoundError):
             self.kubeconfig_path.unlink()
         if self.certificate is not None:
@@ -191,6 +193,8 @@ class Cluster:
 async def serve(*, state_dir: pathlib.Path, port: int = 0) -> int:
     """Run a sandbox until SIGTERM or SIGINT (`kubelocal sandbox up --foreground`)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One line per request (kubectl, watches, probes of the status command) would swamp the log.
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     cluster = Cluster(state_dir=state_dir, port=port)
     # Recorded first: if this process dies from here on, `down` finds its leftovers by this id.
     commands.State(pid=os.getpid(), cluster_id=cluster.cluster_id).write(state_dir)
@@ -217,4 +221,6 @@ async def serve(*, state_dir: pathlib.Path, port: int = 0) -> int:
         # The log stays for `up` to show why a start failed; `down` removes it.
         with contextlib.suppress(FileNotFoundError):
             (state_dir / commands.STATE_FILE).unlink()
+        with contextlib.suppress(OSError):
+            state_dir.rmdir()  # only when empty (a foreground run leaves nothing behind)
     return 0

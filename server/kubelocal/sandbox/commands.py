@@ -106,6 +106,17 @@ def process_alive(pid: int) -> bool:
     return True
 
 
+def is_sandbox_process(pid: int) -> bool:
+    """True when `pid` is alive and runs `kubelocal sandbox` (not some later process that reuses the pid)."""
+    if not process_alive(pid):
+        return False
+    try:
+        arguments = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return True  # no /proc: trust the pid
+    return any(argument.endswith(b"kubelocal") for argument in arguments) and b"sandbox" in arguments
+
+
 def tls_context(state: State) -> ssl.SSLContext:
     """Trusts the sandbox's own CA (the API server serves https with a certificate it made)."""
     context = ssl.create_default_context()
@@ -127,7 +138,7 @@ def ready(state: State, *, timeout: float = 0.5) -> bool:
 def running_state(state_dir: pathlib.Path) -> State | None:
     """The state of a sandbox whose process is alive, else None."""
     state = State.read(state_dir)
-    if state is None or not process_alive(state.pid):
+    if state is None or not is_sandbox_process(state.pid):
         return None
     return state
 
@@ -249,7 +260,7 @@ def down(*, state_dir: pathlib.Path) -> list[str]:
             "Start one with `kubelocal sandbox up`"
         )
     done = []
-    if process_alive(state.pid):
+    if is_sandbox_process(state.pid):
         with contextlib.suppress(ProcessLookupError):
             os.kill(state.pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
@@ -277,7 +288,10 @@ def clean(*, state_dir: pathlib.Path, state: State | None = None) -> list[str]:
     done: list[str] = []
     if state is not None:
         # Pod processes run in the sandbox's session; a killed sandbox leaves them orphaned there.
-        leftovers = session_members(state.pid)
+        # Linux never hands out a pid still used as a session id, so members of that session are
+        # the sandbox's own, unless the pid now leads an unrelated live process.
+        reused = process_alive(state.pid) and not is_sandbox_process(state.pid)
+        leftovers = [] if reused else session_members(state.pid)
         for pid in leftovers:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)

@@ -7,6 +7,8 @@ import datetime
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kubelocal.sandbox.controllers import actions, deployment, replicaset
 
@@ -213,3 +215,38 @@ def test_surge_and_unavailable_round_like_kube(world):
     assert deployment.surge_and_unavailable(deploy) == (3, 2)  # 25% up, 25% down
     deploy["spec"]["strategy"] = {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": 0}}
     assert deployment.surge_and_unavailable(deploy) == (0, 1)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    replicas=st.integers(min_value=0, max_value=6),
+    surge=st.one_of(st.integers(min_value=0, max_value=3), st.sampled_from(["0%", "25%", "50%", "100%"])),
+    unavailable=st.one_of(st.integers(min_value=0, max_value=3), st.sampled_from(["0%", "25%", "50%"])),
+    readiness=st.lists(st.booleans(), min_size=60, max_size=60),
+)
+def test_any_rolling_update_converges_within_its_bounds(world, replicas, surge, unavailable, readiness):
+    """Whatever the numbers and whichever pods turn ready when, the rollout never exceeds
+    replicas + maxSurge pods, never drops below replicas - maxUnavailable ready pods once the first
+    rollout is done, and ends with exactly `replicas` new pods and a finished status."""
+    world = type(world)()  # a fresh world per example (the fixture runs once per test)
+    make_deploy(
+        world,
+        replicas=replicas,
+        strategy={
+            "type": "RollingUpdate",
+            "rollingUpdate": {"maxSurge": surge, "maxUnavailable": unavailable},
+        },
+    )
+    converge(world)
+    bump_image(world, "python:3.13-slim")
+    max_surge, max_unavailable = deployment.surge_and_unavailable(world.get("deployments", "web"))
+    for ready_now in readiness:  # a kubelet that is sometimes slow to make pods ready
+        step(world, ready=ready_now)
+        pods = world.of("pods")
+        assert len(pods) <= replicas + max_surge
+        assert sum(bool(p.get("status")) for p in pods) >= replicas - max_unavailable
+    converge(world)
+    deploy = world.get("deployments", "web")
+    assert rollout_status(deploy) == ("successfully rolled out", True)
+    assert len(world.of("pods")) == replicas
+    assert {p["spec"]["containers"][0]["image"] for p in world.of("pods")} <= {"python:3.13-slim"}

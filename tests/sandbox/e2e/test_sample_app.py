@@ -41,6 +41,12 @@ def test_every_manifest_is_valid_for_a_real_cluster(doc):
     assert "namespace" not in doc["metadata"]
 
 
+def test_the_demo_namespace_manifest_is_valid():
+    doc = yaml.safe_load((APP / "namespace.yaml").read_text())
+    kubernetes_validate.validate(doc, "1.32", strict=True)
+    assert doc["metadata"]["name"] == "kubelocal-demo"
+
+
 def test_manifests_have_the_promised_shape():
     by_kind = {}
     for doc in manifests():

@@ -80,3 +80,20 @@ def test_every_action_has_help(action, capsys):
         cli.main(["sandbox", action, "--help"])
     assert raised.value.code == 0
     assert "--state-dir" in capsys.readouterr().out
+
+
+def test_a_reused_pid_is_neither_running_nor_killed(tmp_path, capsys):
+    """The recorded pid now belongs to someone else's process: not the sandbox, never signalled."""
+    import subprocess
+
+    stranger = subprocess.Popen(["sleep", "30"])
+    try:
+        state_dir = tmp_path / "state"
+        commands.State(pid=stranger.pid, cluster_id="reused01", server="https://127.0.0.1:1").write(state_dir)
+        assert commands.running_state(state_dir) is None
+        code, _, _ = run(capsys, "down", "--state-dir", str(state_dir))
+        assert code == 0
+        assert stranger.poll() is None, "down killed a process that was not the sandbox"
+    finally:
+        stranger.kill()
+        stranger.wait()

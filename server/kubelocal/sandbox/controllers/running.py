@@ -78,12 +78,6 @@ class Controllers:
                 await task
         self._tasks.clear()
 
-    async def settled(self, timeout: float = 5.0) -> None:
-        """Wait until the queue is empty (for tests and benchmarks)."""
-        end = time.monotonic() + timeout
-        while self._queued and time.monotonic() < end:
-            await asyncio.sleep(0.01)
-
     # ------------------------------------------------------------------ events -> keys
 
     def enqueue(self, key: Key) -> None:
