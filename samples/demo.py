@@ -415,7 +415,11 @@ def main() -> int:
                 failure = str(error)
             except KeyboardInterrupt:
                 failure = "interrupted"
-    except (DemoFailed, subprocess.TimeoutExpired) as error:
+            # A bug here still cleans up and says what broke.
+            except Exception as error:
+                failure = f"unexpected {type(error).__name__}: {error}"
+    # A clean-up failure is reported unless an earlier failure is (that one caused it).
+    except Exception as error:
         failure = failure or f"clean-up failed: {error}"
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

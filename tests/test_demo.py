@@ -3,7 +3,8 @@
 Aspects: the demo exits 0 and its output shows the cluster's greeter answering, then the
 workstation process, then the cluster again, then the cleanup line; after it no network namespace
 of its sandbox, no sandbox process, no workstation greeter and no temp directory is left; without
-kubectl it stops before starting anything, exits 2 and says what is missing; the workstation
+kubectl it stops before starting anything, exits 2 and says what is missing; when an act fails
+the demo still disconnects and stops its sandbox, exits 1 and says what failed; the workstation
 greeter's answer names its pid and lists the cluster variables it received by name, never a value.
 """
 
@@ -57,10 +58,10 @@ def processes_mentioning(text: str) -> list[int]:
 
 
 @contextlib.contextmanager
-def running_demo(env: dict[str, str] | None = None):
+def running_demo(env: dict[str, str] | None = None, command: list[str] | None = None):
     """Run the demo in its own process group; whatever happens, leave nothing of it behind."""
     process = subprocess.Popen(
-        [sys.executable, str(DEMO)],
+        command or [sys.executable, str(DEMO)],
         cwd=REPOSITORY,
         env=env,
         stdout=subprocess.PIPE,
@@ -142,3 +143,37 @@ def test_the_workstation_greeter_names_its_pid_and_only_the_names_of_cluster_var
     assert "CATALOG_SERVICE_HOST" not in body["cluster_variables"]
     assert "s3cr3t-value" not in repr(body) and "Hello" not in repr(body)
     assert greeter.answer("/nowhere")[0] == 404
+
+
+# Runs the demo with act 6 failing on purpose: the cleanup acts must still run.
+FAILING_ACT_6 = """
+import runpy, sys
+sys.argv = [sys.argv[1]]
+demo = runpy.run_path(sys.argv[0], run_name="demo_under_test")
+original = demo["ask_until"]
+
+def ask_until(kubeconfig, *, workstation, timeout=20):
+    if workstation:
+        raise demo["DemoFailed"]("injected: the workstation never answered")
+    return original(kubeconfig, workstation=workstation, timeout=timeout)
+
+demo["demo"].__globals__["ask_until"] = ask_until
+raise SystemExit(demo["main"]())
+"""
+
+
+@pytest.mark.slow
+def test_a_failing_act_still_disconnects_and_stops_the_sandbox():
+    command = [sys.executable, "-c", FAILING_ACT_6, str(DEMO)]
+    with running_demo(command=command) as (process, output):
+        stdout, _ = process.communicate(timeout=120)
+        output.append(stdout)
+    assert process.returncode == 1, stdout
+    assert "demo failed: injected: the workstation never answered" in stdout
+    assert "kubelocal disconnect --session" in stdout
+    assert CLEANUP_LINE in stdout
+    cluster_id = re.search(r"cluster id (\w+)", stdout).group(1)
+    namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
+    assert [n for n in namespaces.split() if n.startswith(f"kl-{cluster_id}-")] == []
+    workdir = re.search(r"--state-dir (/\S*kubelocal-demo-[^/\s]+)/", stdout).group(1)
+    assert processes_mentioning(workdir) == []
