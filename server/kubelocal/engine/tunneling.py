@@ -87,10 +87,10 @@ class Tunnel:
             try:
                 await self._connect_once()
                 break
-            except RETRYABLE as error:
+            except RETRYABLE:
                 if time.monotonic() + delay > deadline:
                     raise
-                self._progress(f"the agent does not answer yet ({error}); retrying in {delay:.1f} s")
+                self._progress(f"the agent is not listening yet; retrying in {delay:.1f} s")
                 await asyncio.sleep(delay)
                 delay = min(self._backoff_max, delay * 2)
         self._supervisor = asyncio.ensure_future(self._supervise())
