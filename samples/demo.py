@@ -107,7 +107,7 @@ def check_configs() -> None:
         say(f"$ kubelocal config check {relative}  -> exit {result.returncode}, {len(found)} problem(s)")
         for problem in found[:3]:
             start = problem["start"]
-            say(f"    {start['line']}:{start['column']}: {problem['severity']}: {problem['message']}")
+            say(f"    {start['line']}:{start['column']}: {problem['message']} [{problem['code']}]")
         if len(found) > 3:
             say(f"    ... and {len(found) - 3} more")
         if result.returncode != expected:

@@ -1,6 +1,7 @@
 """`make demo` (samples/demo.py) and the workstation greeter it connects.
 
-Aspects: the demo exits 0 and its output shows the cluster's greeter answering, then the
+Aspects: the demo exits 0; its first act shows the valid sample config passing and the broken one
+flagged with problem codes; its output shows the cluster's greeter answering, then the
 workstation process, then the cluster again, then the cleanup line; after it no network namespace
 of its sandbox, no sandbox process, no workstation greeter and no temp directory is left; without
 kubectl it stops before starting anything, exits 2 and says what is missing; when an act fails
@@ -95,6 +96,10 @@ def test_the_demo_shows_the_workstation_answer_between_cluster_answers_and_leave
         stdout, _ = process.communicate(timeout=120)
         output.append(stdout)
     assert process.returncode == 0, stdout
+    # Act 1: the valid sample passes, the every-problem one is flagged with its first problem's code.
+    assert "valid/KubernetesLocalProcessConfig.yaml  -> exit 0, 0 problem(s)" in stdout
+    assert re.search(r"every-problem/KubernetesLocalProcessConfig.yaml  -> exit 1, \d+ problem", stdout)
+    assert "[unsupported-version]" in stdout
     lines = stdout.splitlines()
     answers = [line for line in lines if CLUSTER_ANSWER in line or WORKSTATION_ANSWER in line]
     assert [WORKSTATION_ANSWER in line for line in answers] == [False, True, False], answers
