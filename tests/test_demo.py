@@ -4,9 +4,10 @@ Aspects: the demo exits 0; its first act shows the valid sample config passing a
 flagged with problem codes; its output shows the cluster's greeter answering, then the
 workstation process, then the cluster again, then the cleanup line; after it no network namespace
 of its sandbox, no sandbox process, no workstation greeter and no temp directory is left; without
-kubectl it stops before starting anything, exits 2 and says what is missing; when an act fails
-the demo still disconnects and stops its sandbox, exits 1 and says what failed; the workstation
-greeter's answer names its pid and lists the cluster variables it received by name, never a value.
+kubectl, or as an ordinary user, it stops before starting anything, exits 2 and says what is
+missing; when an act fails the demo still disconnects and stops its sandbox, exits 1 and says what
+failed; the workstation greeter's answer names its pid and lists the cluster variables it received
+by name, never a value.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import contextlib
 import os
 import pathlib
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -182,3 +184,15 @@ def test_a_failing_act_still_disconnects_and_stops_the_sandbox():
     assert [n for n in namespaces.split() if n.startswith(f"kl-{cluster_id}-")] == []
     workdir = re.search(r"--state-dir (/\S*kubelocal-demo-[^/\s]+)/", stdout).group(1)
     assert processes_mentioning(workdir) == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root to drop it")
+def test_as_an_ordinary_user_the_demo_says_root_is_missing_and_starts_nothing():
+    command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, str(DEMO)]
+    with running_demo(command=command) as (process, output):
+        stdout, _ = process.communicate(timeout=60)
+        output.append(stdout)
+    assert process.returncode == 2, stdout
+    assert "missing: root" in stdout
+    assert "sandbox up" not in stdout
