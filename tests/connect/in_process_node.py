@@ -2,7 +2,7 @@
 
 Pods are not processes here. A pod whose container runs kubelocal's agent (`agent.pyz`) gets the
 real agent (`kubelocal_agent.serving.Agent`) started in this event loop, with the token its
-Secret holds, listening on its real port numbers at a loopback address of its own (127.77.0.N,
+Secret holds, listening on its real port numbers at a loopback address of its own (127.R.0.N,
 standing in for the pod IP); any other pod gets an "app"
 that answers `<pod name>: <request>` on every declared port. `open_pod_port` (the API server's
 pods/portforward) connects to those. Statuses are Running and Ready at once; a pod whose image
@@ -17,6 +17,7 @@ import asyncio
 import base64
 import contextlib
 import datetime
+import random
 import threading
 
 from kubelocal.sandbox import errors, kinds, store
@@ -41,6 +42,8 @@ class InProcessNode:
         self._callbacks = []
         self._ports: dict[tuple[str, str], dict[int, tuple[str, int]]] = {}
         self._next_address = 0
+        # A range per node, so tests running side by side do not share pod addresses.
+        self._range = random.randrange(64, 250)
         self._addresses: dict[tuple[str, str], str] = {}
         self._agents: dict[tuple[str, str], serving.Agent] = {}
         self._servers: dict[tuple[str, str], list[asyncio.Server]] = {}
@@ -50,6 +53,7 @@ class InProcessNode:
         self.api_token = ""
         self._restores: dict[tuple[str, str], tuple[threading.Event, asyncio.Future]] = {}
         self.restore_exits: list[int] = []
+        self._forwarded: list[asyncio.StreamWriter] = []
 
     # --- the kubelet API ---------------------------------------------------------------------------
 
@@ -91,7 +95,19 @@ class InProcessNode:
         bound = self._ports.get((namespace, name), {}).get(port)
         if bound is None:
             raise ConnectionRefusedError(f"nothing listens on port {port} of pod {namespace}/{name}")
-        return await asyncio.open_connection(*bound)
+        reader, writer = await asyncio.open_connection(*bound)
+        self._forwarded.append(writer)
+        return reader, writer
+
+    def drop_port_forwards(self) -> int:
+        """Cut every connection made for a port-forward, as a node or network failure would."""
+        dropped = 0
+        for writer in self._forwarded:
+            if not writer.is_closing():
+                writer.transport.abort()
+                dropped += 1
+        self._forwarded.clear()
+        return dropped
 
     async def stop(self) -> None:
         for key in list(self._statuses):
@@ -108,7 +124,7 @@ class InProcessNode:
 
     def pod_address(self) -> str:
         self._next_address += 1
-        return f"127.77.{self._next_address // 250}.{self._next_address % 250 + 1}"
+        return f"127.{self._range}.{self._next_address // 250}.{self._next_address % 250 + 1}"
 
     async def _start_agent(self, key, pod, container, command) -> None:
         token = ""
@@ -119,19 +135,28 @@ class InProcessNode:
                 token = base64.b64decode(secret["data"][reference["key"]]).decode()
         ports = [int(p) for p in command[command.index("--ports") + 1].split(",") if p]
         control = int(command[command.index("--control-port") + 1])
-        address = self.pod_address()
-        agent = serving.Agent(
-            serving.AgentConfig(
-                token=token,
-                service_ports=tuple(ports),
-                service_host=address,
-                control_host=address,
-                control_port=0,
-                status_port=0,
-                status_host=address,
+        status = int(command[command.index("--status-port") + 1]) if "--status-port" in command else 0
+        for _ in range(5):
+            # Another program may hold an address of this range: stop what bound and take the next one.
+            address = self.pod_address()
+            agent = serving.Agent(
+                serving.AgentConfig(
+                    token=token,
+                    service_ports=tuple(ports),
+                    service_host=address,
+                    control_host=address,
+                    control_port=0,
+                    status_port=status,
+                    status_host=address,
+                )
             )
-        )
-        await agent.start()
+            try:
+                await agent.start()
+                break
+            except OSError:
+                await agent.stop()
+        else:
+            raise OSError(f"no free loopback address for pod {key[1]}")
         mapping = {control: (address, agent.control_port)}
         for requested, (_, bound) in zip(ports, agent.service_ports, strict=True):
             mapping[requested] = (address, bound)

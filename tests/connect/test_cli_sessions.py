@@ -22,7 +22,7 @@ import sys
 import pytest
 from connect_cluster import NAMESPACE, comparable
 
-from kubelocal.engine import sessions
+from kubelocal.engine import recording
 from kubelocal.sandbox import kinds
 
 pytestmark = pytest.mark.slow
@@ -36,7 +36,7 @@ async def kubelocal(*args, check_env=None):
     )  # fmt: skip
 
 
-async def read_event(process, wanted, *, seen=None, timeout=30):
+async def read_event(process, wanted, *, seen=None, timeout=90):
     """The first JSON line of stdout whose event is `wanted`; earlier events go to `seen`."""
     async with asyncio.timeout(timeout):
         while True:
@@ -52,7 +52,7 @@ async def read_event(process, wanted, *, seen=None, timeout=30):
                     seen.append(event)
 
 
-async def ready_deployment(sandbox, name, timeout=20):
+async def ready_deployment(sandbox, name, timeout=45):
     async with asyncio.timeout(timeout):
         while True:
             workload = sandbox.get(kinds.DEPLOYMENTS, name)
@@ -103,7 +103,7 @@ async def test_connect_runs_the_command_with_the_environment(sandbox):
     assert {"recover", "resolve", "replace", "agent-ready", "tunnel", "environment"} <= set(ended)
     assert comparable(await ready_deployment(sandbox, "greeter")) == original
     assert sandbox.kubelocal_objects() == []
-    assert sessions.all_records() == []
+    assert recording.all_records() == []
 
 
 async def test_status_env_and_disconnect_see_a_session_of_another_process(sandbox):
@@ -136,9 +136,9 @@ async def test_after_kill_9_the_restore_job_restores_and_disconnect_cleans_up(sa
         connected = await read_event(process, "connected")
         process.send_signal(signal.SIGKILL)
     # The Job polls every 0.5 s and restores 2 s after the session ended; allow for the rollout.
-    restored = await ready_deployment(sandbox, "greeter", timeout=20)
+    restored = await ready_deployment(sandbox, "greeter", timeout=60)
     assert comparable(restored) == original
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(30):
         while sandbox.kubelocal_objects():
             await asyncio.sleep(0.1)
     assert 0 in sandbox.node.restore_exits
@@ -150,7 +150,7 @@ async def test_after_kill_9_the_restore_job_restores_and_disconnect_cleans_up(sa
     disconnect = await kubelocal("disconnect")
     _, err = await asyncio.wait_for(disconnect.communicate(), 30)
     assert disconnect.returncode == 0, err.decode()
-    assert sessions.all_records() == []
+    assert recording.all_records() == []
     assert comparable(sandbox.get(kinds.DEPLOYMENTS, "greeter")) == original
 
 

@@ -8,8 +8,9 @@ workstation directory (Kubernetes' symlink layout kept) and removed on disconnec
 listens on 127.0.0.1 free ports; hosts mode writes a block mapping the service names to the
 127.1.1.x listeners and removes it byte for byte; disconnect restores the workload exactly and
 leaves nothing (objects, session file, env file); an agent that cannot start, a wrong service,
-namespace or container give clear errors and leave the cluster clean; a crashed session is cleaned
-up by the next connect.
+namespace or container give clear errors and leave the cluster clean; a dropped port-forward is
+re-established (with progress messages) and traffic flows again; a crashed session is cleaned up
+by the next connect.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import pytest
 from connect_cluster import NAMESPACE, comparable
 from in_process_node import BROKEN_IMAGE
 
-from kubelocal.engine import connecting, errors, hosts, names, sessions
+from kubelocal.engine import connecting, errors, hosts, names, recording
 from kubelocal.kube import errors as kube_errors
 from kubelocal.sandbox import kinds
 
@@ -58,7 +59,7 @@ async def ask(host, port, request: bytes) -> bytes:
 
 
 async def ready_deployment(sandbox, name):
-    for _ in range(100):
+    for _ in range(600):
         workload = sandbox.get(kinds.DEPLOYMENTS, name)
         if (workload.get("status") or {}).get("readyReplicas") == workload["spec"]["replicas"]:
             return workload
@@ -72,7 +73,7 @@ def options(**overrides):
         namespace=NAMESPACE,
         mode="env",
         restore_timeout=30,
-        ready_timeout=20,
+        ready_timeout=60,
         heartbeat_interval=1,
         heartbeat_timeout=5,
     )
@@ -116,7 +117,7 @@ async def test_traffic_reaches_the_workstation_and_disconnect_restores_exactly(s
             assert f"CATALOG_SERVICE_PORT={catalog_port}" in session.env_file.read_text()
             volume = session.volume_directories["settings"]
             assert (pathlib.Path(volume) / "greeting.txt").read_text() == "hello from the volume\n"
-            record = sessions.load(session.session_id)
+            record = recording.load(session.session_id)
             assert record.state == "connected" and record.details["mode"] == "no-admin"
         finally:
             await session.disconnect()
@@ -129,7 +130,7 @@ async def test_traffic_reaches_the_workstation_and_disconnect_restores_exactly(s
     assert sandbox.kubelocal_objects() == []
     assert not session.env_file.exists()
     assert not pathlib.Path(volume).exists()
-    assert sessions.all_records() == []
+    assert recording.all_records() == []
 
 
 async def test_hosts_mode_maps_names_to_the_listeners_and_removes_the_block(sandbox, client):
@@ -164,7 +165,7 @@ async def test_an_agent_that_cannot_start_is_reported_and_undone(sandbox, client
         await connecting.connect(client, options(agent_image=BROKEN_IMAGE), progress=lambda step: None)
     assert comparable(await ready_deployment(sandbox, "greeter")) == original
     assert sandbox.kubelocal_objects() == []
-    assert sessions.all_records() == []
+    assert recording.all_records() == []
 
 
 @pytest.mark.parametrize(
@@ -189,13 +190,32 @@ async def test_a_crashed_session_is_cleaned_up_by_the_next_connect(sandbox, clie
     # The process "dies": its tunnel and listeners go, its record stays with a pid that is gone.
     await crashed.listeners.stop()
     await crashed.tunnel.close()
-    sessions.save(dataclasses.replace(sessions.load(crashed.session_id), pid=2**22 + 1))
+    recording.save(dataclasses.replace(recording.load(crashed.session_id), pid=2**22 + 1))
     notes = []
     session = await connecting.connect(client, options(), progress=notes.append)
     try:
         assert any(f"crashed session {crashed.session_id}" in step.message for step in notes)
-        assert [record.session_id for record in sessions.all_records()] == [session.session_id]
+        assert [record.session_id for record in recording.all_records()] == [session.session_id]
     finally:
         await session.disconnect()
     assert comparable(await ready_deployment(sandbox, "greeter")) == original
     assert sandbox.kubelocal_objects() == []
+
+
+async def test_a_dropped_port_forward_is_reestablished(sandbox, client):
+    await ready_deployment(sandbox, "greeter")
+    steps = []
+    async with workstation_process() as port:
+        session = await connecting.connect(client, options(workstation_ports=(port,)), progress=steps.append)
+        try:
+            assert sandbox.node.drop_port_forwards() >= 1
+            pod_address = sandbox.node.address_of(NAMESPACE, session.agent_pod, 8080)
+            async with asyncio.timeout(30):
+                while session.tunnel.reconnects < 1:
+                    await asyncio.sleep(0.05)
+            assert await ask(*pod_address, b"after the drop") == b"workstation: after the drop"
+        finally:
+            await session.disconnect()
+    messages = [step.message for step in steps if step.name == "tunnel" and step.phase == "note"]
+    assert any("dropped" in message for message in messages)
+    assert any("restored after" in message for message in messages)

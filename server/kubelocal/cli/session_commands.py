@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kubelocal.config import checking, problems
-from kubelocal.engine import connecting, endpoints, environment, sessions
+from kubelocal.engine import connecting, endpoints, environment, recording
 from kubelocal.engine import errors as engine_errors
 from kubelocal.kube import errors as kube_errors
 from kubelocal.kube import fetching, loading, requesting, resources
@@ -305,7 +305,7 @@ async def _run_command(command: list[str], session: connecting.Session, stop: as
 
 def run_disconnect(args: argparse.Namespace) -> int:
     printer = Printer(as_json=args.json)
-    records = [r for r in sessions.all_records() if args.session in (None, r.session_id)]
+    records = [r for r in recording.all_records() if args.session in (None, r.session_id)]
     if args.session and not records:
         printer.error(f"No session {args.session!r} on this workstation; `kubelocal status` lists them.")
         return EXIT_FAILED
@@ -321,12 +321,12 @@ def run_disconnect(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-async def _disconnect(record: sessions.Record, printer: Printer, *, timeout: float) -> None:
+async def _disconnect(record: recording.Record, printer: Printer, *, timeout: float) -> None:
     if record.alive and record.pid != os.getpid():
         # The process that runs the session restores on SIGTERM; wait for its file to go.
         os.kill(record.pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while sessions.path_of(record.session_id).exists():
+        while recording.path_of(record.session_id).exists():
             if time.monotonic() > deadline:
                 raise TimeoutError(
                     f"the session's process {record.pid} did not finish within {timeout:.0f} s; "
@@ -343,13 +343,13 @@ async def _disconnect(record: sessions.Record, printer: Printer, *, timeout: flo
         failure = await connecting.replay(client, record, progress=printer.step)
     if failure is not None:
         raise failure
-    sessions.remove(record.session_id)
+    recording.remove(record.session_id)
     printer.say(f"Session {record.session_id} cleaned up (its process had stopped).")
     printer.emit({"event": "disconnected", "session": record.session_id})
 
 
 def run_status(args: argparse.Namespace) -> int:
-    described = connecting.describe_sessions(sessions.all_records())
+    described = connecting.describe_sessions(recording.all_records())
     if args.json:
         print(json.dumps(described, indent=2))
         return EXIT_OK
@@ -371,7 +371,7 @@ def run_status(args: argparse.Namespace) -> int:
 def run_env(args: argparse.Namespace) -> int:
     records = [
         r
-        for r in sessions.all_records()
+        for r in recording.all_records()
         if args.session in (None, r.session_id) and r.details.get("env_file")
     ]
     if not records:

@@ -34,7 +34,6 @@ import contextlib
 import dataclasses
 import datetime
 import getpass
-import json
 import os
 import secrets
 import socket
@@ -54,7 +53,7 @@ from kubelocal.engine import (
     ledgers,
     names,
     patches,
-    sessions,
+    recording,
     targets,
     tunneling,
     workstation,
@@ -63,7 +62,7 @@ from kubelocal.kube import errors as kube_errors
 from kubelocal.kube import fetching, forwarding, requesting, resources, watching
 from kubelocal.kube import pods as kube_pods
 from kubelocal_agent import errors as agent_errors
-from kubelocal_agent import packing, serving
+from kubelocal_agent import packing
 
 HOSTS_FILE_ENV = "KUBELOCAL_HOSTS_FILE"
 DEFAULT_HOSTS_FILE = "/etc/hosts"
@@ -116,7 +115,7 @@ class ConnectError(errors.EngineError):
 class Session:
     """A connected session: the tunnel, the workstation listeners, the env, and the ledger to undo."""
 
-    def __init__(self, *, client: requesting.Client, record: sessions.Record, progress: Progress) -> None:
+    def __init__(self, *, client: requesting.Client, record: recording.Record, progress: Progress) -> None:
         self.client = client
         self.record = record
         self.progress = progress
@@ -141,7 +140,7 @@ class Session:
 
     def _save(self, **changes: Any) -> None:
         self.record = dataclasses.replace(self.record, **changes)
-        sessions.save(self.record)
+        recording.save(self.record)
 
     def record_pair(self, pair: tuple[ledgers.Action, ledgers.Action]) -> int:
         ledger, sequence = self.record.ledger.record(*pair)
@@ -159,7 +158,9 @@ class Session:
     async def _execute_recorded(self, sequence: int) -> None:
         entry = next(entry for entry in self.record.ledger.entries if entry.sequence == sequence)
         try:
-            await executing.execute(entry.action, client=self.client)
+            await executing.execute(
+                entry.action, client=self.client, hosts_backup=recording.home() / "hosts.backup"
+            )
         except BaseException:
             self.mark(sequence, ledgers.FAILED)
             raise
@@ -177,7 +178,7 @@ class Session:
             await self.tunnel.close()
         failure = await replay(self.client, self.record, progress=self.progress)
         if failure is None:
-            sessions.remove(self.session_id)
+            recording.remove(self.session_id)
         self.progress(
             Step(
                 "disconnect",
@@ -191,7 +192,7 @@ class Session:
 
 
 async def replay(
-    client: requesting.Client | None, record: sessions.Record, *, progress: Progress | None = None
+    client: requesting.Client | None, record: recording.Record, *, progress: Progress | None = None
 ) -> Exception | None:
     """Replay the undos owed by `record`'s ledger, saving progress; returns the first failure."""
     failure: Exception | None = None
@@ -200,7 +201,12 @@ async def replay(
         if client is None and entry.undo.place == ledgers.CLUSTER:
             continue
         try:
-            await executing.execute(entry.undo, client=client, tolerate_unapplied=True)
+            await executing.execute(
+                entry.undo,
+                client=client,
+                tolerate_unapplied=True,
+                hosts_backup=recording.home() / "hosts.backup",
+            )
         except Exception as error:
             failure = failure or error
             if progress is not None:
@@ -208,8 +214,8 @@ async def replay(
             continue
         ledger = ledger.mark(entry.sequence, ledgers.UNDONE)
         record = dataclasses.replace(record, ledger=ledger)
-        if sessions.path_of(record.session_id).exists():
-            sessions.save(record)
+        if recording.path_of(record.session_id).exists():
+            recording.save(record)
         if progress is not None:
             progress(Step("disconnect", "note", entry.undo.summary))
     return failure
@@ -262,7 +268,7 @@ async def recover_crashed(
 ) -> list[str]:
     """Disconnect every recorded session whose process is gone (optionally only in `namespace`)."""
     recovered = []
-    for record in sessions.all_records():
+    for record in recording.all_records():
         if record.alive or (namespace and record.namespace != namespace):
             continue
         if progress is not None:
@@ -276,7 +282,7 @@ async def recover_crashed(
             )
         failure = await replay(client, record, progress=progress)
         if failure is None:
-            sessions.remove(record.session_id)
+            recording.remove(record.session_id)
             recovered.append(record.session_id)
     return recovered
 
@@ -297,30 +303,34 @@ async def connect(client: requesting.Client, options: Options, *, progress: Prog
         target = await _resolve(client, options, namespace)
     progress(Step("resolve", "note", f"{target.kind} {target.name}, container {target.container}"))
 
-    session_id = sessions.new_id()
+    session_id = recording.new_id()
     token = secrets.token_urlsafe(32)
     settings = patches.AgentSettings(
         session_id=session_id,
         owner=_owner(),
         started=_now(),
         image=options.agent_image,
-        control_port=serving.DEFAULT_CONTROL_PORT,
+        control_port=names.DEFAULT_AGENT_CONTROL_PORT,
         features=options.features,
     )
     plan = patches.plan(target, settings=settings)
-    record = sessions.Record(
+    record = recording.Record(
         session_id=session_id,
         context=client.cluster.context,
         kubeconfig=options.kubeconfig,
         namespace=namespace,
         service=options.service,
         pid=os.getpid(),
-        host=socket.gethostname(),
+        workstation=socket.gethostname(),
         started=settings.started,
         ledger=ledgers.Ledger(session_id=session_id, namespace=namespace),
         details={"workload": f"{target.kind}/{target.name}", "container": target.container},
+        workload_kind=target.kind,
+        workload_name=target.name,
+        container=target.container,
+        owner=settings.owner,
     )
-    sessions.save(record)
+    recording.save(record)
     session = Session(client=client, record=record, progress=progress)
     session.timings = timings
     try:
@@ -360,51 +370,6 @@ async def _resolve(client: requesting.Client, options: Options, namespace: str) 
         stateful_sets=stateful_sets,
         container=options.container,
     )
-
-
-def _agent_command_fix(
-    plan: patches.PatchPlan | patches.RecreatePlan,
-) -> patches.PatchPlan | patches.RecreatePlan:
-    """Align the patched command with the agent's options (`--ports`), whatever the planner wrote.
-
-    The planner and the agent were written in parallel; the agent's option is `--ports`.
-    """
-
-    def fixed(command: Any) -> Any:
-        if isinstance(command, list) and "--listen" in command:
-            return ["--ports" if part == "--listen" else part for part in command]
-        return command
-
-    if isinstance(plan, patches.RecreatePlan):
-        replacement = json.loads(json.dumps(plan.replacement))
-        for container in replacement.get("spec", {}).get("containers", []):
-            container["command"] = fixed(container.get("command"))
-        return dataclasses.replace(plan, replacement=replacement)
-    operations = tuple(
-        {**op, "value": fixed(op["value"])}
-        if op.get("path", "").endswith("/command") and "value" in op
-        else op
-        for op in plan.operations
-    )
-    return dataclasses.replace(plan, operations=operations)
-
-
-def _original(target: targets.Target) -> dict[str, Any]:
-    """The workload as the restore Job puts it back (see kubelocal_agent.restores)."""
-    workload = target.workload
-    metadata = workload.get("metadata") or {}
-    api_version = {"Pod": "v1"}.get(target.kind, "apps/v1")
-    body: dict[str, Any] = {
-        "apiVersion": api_version,
-        "kind": target.kind,
-        "metadata": {
-            key: metadata[key] for key in ("name", "namespace", "labels", "annotations") if key in metadata
-        },
-        "spec": workload.get("spec") or {},
-    }
-    if target.kind == "Pod":
-        body = patches.sanitized_pod(dict(workload))
-    return body
 
 
 def _restore_secret(
@@ -579,10 +544,13 @@ async def _replace(
         session.namespace,
         session.session_id,
     )
-    plan = _agent_command_fix(plan)
     secret_pair = ledgers.create_pair(
         _restore_secret(
-            session_id, namespace, ledger=session.record.ledger, token=token, original=_original(target)
+            session_id,
+            namespace,
+            ledger=session.record.ledger,
+            token=token,
+            original=ledgers.original_record(target),
         )
     )
     config_map_pair = ledgers.create_pair(_agent_config_map(session_id, namespace))
@@ -590,7 +558,11 @@ async def _replace(
     # Every cluster change is recorded before the first is made, so the Secret carries the full list.
     sequences = [session.record_pair(pair) for pair in (secret_pair, config_map_pair, *workload_pairs)]
     secret_body = _restore_secret(
-        session_id, namespace, ledger=session.record.ledger, token=token, original=_original(target)
+        session_id,
+        namespace,
+        ledger=session.record.ledger,
+        token=token,
+        original=ledgers.original_record(target),
     )
     first = session.record.ledger.entries[-len(sequences)]
     session._save(
@@ -662,7 +634,7 @@ async def _open(
                 session.agent_pod = kube_pods.name(pod)
                 break
         return await forwarding.open_forward(
-            client, pod=session.agent_pod, port=serving.DEFAULT_CONTROL_PORT, namespace=namespace
+            client, pod=session.agent_pod, port=names.DEFAULT_AGENT_CONTROL_PORT, namespace=namespace
         )
 
     with _step(progress, timings, "endpoints", "choosing workstation addresses"):
@@ -707,7 +679,7 @@ async def _open(
         )
 
     with _step(
-        progress, timings, "tunnel", f"port-forward to {session.agent_pod}:{serving.DEFAULT_CONTROL_PORT}"
+        progress, timings, "tunnel", f"port-forward to {session.agent_pod}:{names.DEFAULT_AGENT_CONTROL_PORT}"
     ):
         session.tunnel = tunneling.Tunnel(
             dial=dial,
@@ -737,29 +709,18 @@ async def _open(
         for note in env_plan.notes:
             progress(Step("environment", "note", note))
         session.environment = dict(env_plan.variables)
-        env_path = sessions.home() / "env" / f"{session_id}.env"
+        env_path = recording.home() / "env" / f"{session_id}.env"
         session.env_file = env_path
         await session.do(ledgers.file_pair(path=str(env_path), purpose="the session's environment"))
         _write_private(env_path, environment.render_dotenv(session.environment))
     if mode is endpoints.Mode.HOSTS:
         with _step(progress, timings, "hosts", f"names of the services in {path}"):
             entries = hosts.entries_for(endpoint_plan)
-            sequence = session.record_pair(
-                ledgers.hosts_pair(path=path, session_id=session_id, entries=entries)
-            )
-            backup = sessions.home() / "hosts.backup"
-            backup.parent.mkdir(parents=True, exist_ok=True)
-            hosts.write_hosts_atomically(
-                path,
-                hosts.insert(
-                    hosts.read_hosts(path) if Path(path).exists() else "",
-                    session_id=session_id,
-                    entries=entries,
-                ),
-                backup_path=backup,
-            )
-            session.mark(sequence, ledgers.DONE)
+            await session.do(ledgers.hosts_pair(path=path, session_id=session_id, entries=entries))
     session._save(
+        mode=mode.value,
+        env_file=str(session.env_file),
+        hosts_path=path if mode is endpoints.Mode.HOSTS else None,
         details={
             **session.record.details,
             "mode": mode.value,
@@ -776,7 +737,7 @@ async def _open(
                 for e in endpoint_plan.endpoints
             ],
             "redirected": [[r.container_port, r.workstation_port] for r in endpoint_plan.redirected],
-        }
+        },
     )
 
 
@@ -796,7 +757,7 @@ async def _download_volumes(session: Session, *, target: targets.Target, options
     ]
     if not mounts:
         return {}
-    root = sessions.home() / "volumes" / session.session_id
+    root = recording.home() / "volumes" / session.session_id
     directories = environment.volume_directories(
         options.config, mounted_volumes=[str(m["name"]) for m in mounts], temporary_root=str(root)
     )
@@ -844,7 +805,7 @@ def _write_private(path: Path, text: str) -> None:
     os.chmod(path, 0o600)
 
 
-def describe_sessions(records: Sequence[sessions.Record]) -> list[dict[str, Any]]:
+def describe_sessions(records: Sequence[recording.Record]) -> list[dict[str, Any]]:
     return [
         {
             "session": r.session_id,

@@ -29,8 +29,17 @@ async def execute(
     verb, target = action.verb, action.target
     if verb == "nothing":
         return
-    if verb in ("write-file", "insert-hosts-block"):
-        # The shell does these itself (it holds the contents); the ledger only keeps their undo.
+    if verb == "write-file":
+        # The shell writes the file itself (the contents stay out of the ledger); only the undo is kept.
+        return
+    if verb == "insert-hosts-block":
+        path = Path(target["path"])
+        text = hosts.read_hosts(path) if path.exists() else ""
+        entries = [(str(ip), tuple(hostnames)) for ip, hostnames in action.body or []]
+        backup = hosts_backup or path.with_name(path.name + ".kubelocal.bak")
+        hosts.write_hosts_atomically(
+            path, hosts.insert(text, session_id=target["session"], entries=entries), backup_path=backup
+        )
         return
     if verb == "remove-file":
         _remove_path(Path(target["path"]))
