@@ -47,6 +47,7 @@ class ClusterAccess:
         return result
 
     def api_client(self):
+        """An official-client ApiClient for this cluster; close it (the `api` fixture does)."""
         from kubernetes import config
 
         return config.new_client_from_config(config_file=str(self.kubeconfig))
@@ -73,6 +74,16 @@ def cluster(tmp_path_factory) -> ClusterAccess:
         yield ClusterAccess(kubeconfig=state_dir / "kubeconfig", is_sandbox=True, state_dir=state_dir)
     finally:
         kubelocal("sandbox", "down", "--state-dir", str(state_dir))
+
+
+@pytest.fixture
+def api(cluster: ClusterAccess):
+    """The official Python client's ApiClient, its connection pool closed afterwards."""
+    client = cluster.api_client()
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 @pytest.fixture

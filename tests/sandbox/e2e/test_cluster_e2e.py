@@ -8,51 +8,41 @@ from __future__ import annotations
 
 import json
 import pathlib
+import subprocess
+import sys
 
 import pytest
 import yaml
 
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
 MANIFESTS = ROOT / "samples" / "app" / "manifests"
 
 
-def http_get_through_port_forward(api_client, namespace, pod, port, path="/"):
-    """One HTTP GET to a pod's port through the API server's port-forward (the official client's)."""
-    from kubernetes import client
-    from kubernetes.stream import portforward
+def http_get_through_port_forward(cluster, namespace, pod, port, path="/"):
+    """One HTTP GET to a pod's port through the API server's port-forward, by the official client.
 
-    core = client.CoreV1Api(api_client)
-    forward = portforward(core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port))
-    try:
-        sock = forward.socket(port)
-        sock.settimeout(20)
-        sock.sendall(f"GET {path} HTTP/1.0\r\nHost: {pod}\r\nConnection: close\r\n\r\n".encode())
-        response = b""
-        # Read until the whole body announced by Content-Length is in (or the stream ends).
-        while True:
-            head, separator, body = response.partition(b"\r\n\r\n")
-            if separator:
-                length = next(
-                    (
-                        int(line.split(b":")[1])
-                        for line in head.split(b"\r\n")
-                        if line.lower().startswith(b"content-length:")
-                    ),
-                    None,
-                )
-                if length is not None and len(body) >= length:
-                    break
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            response += chunk
-        sock.close()
-    finally:
-        forward.close()
-    head, _, body = response.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.0 200") or head.startswith(b"HTTP/1.1 200"), head
+    Run in its own process: the client's PortForward leaves its websocket to a proxy thread that
+    closes it later, which this test process's warnings-as-errors would report at random.
+    """
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "port_forward_get.py"),
+            str(cluster.kubeconfig),
+            namespace,
+            pod,
+            str(port),
+            path,
+        ],
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    head, _, body = result.stdout.partition(b"\r\n\r\n")
+    assert head.startswith((b"HTTP/1.0 200", b"HTTP/1.1 200")), head
     return json.loads(body)
 
 
@@ -69,7 +59,7 @@ def running_pod(cluster, namespace, selector):
     return names[0]
 
 
-def test_sample_app_runs_and_its_services_reach_each_other_by_name(cluster, namespace, wait):
+def test_sample_app_runs_and_its_services_reach_each_other_by_name(cluster, api, namespace, wait):
     cluster.kubectl("apply", "-f", str(MANIFESTS), namespace=namespace)
     for workload in ("deployment/greeter", "statefulset/catalog", "deployment/frontend"):
         cluster.kubectl("rollout", "status", workload, "--timeout=90s", namespace=namespace, timeout=120)
@@ -81,10 +71,9 @@ def test_sample_app_runs_and_its_services_reach_each_other_by_name(cluster, name
     logs = cluster.kubectl("logs", greeter, namespace=namespace).stdout
     assert "listening on :8080" in logs
     frontend = running_pod(cluster, namespace, "app=frontend")
-    api = cluster.api_client()
 
     def combined():
-        answer = http_get_through_port_forward(api, namespace, frontend, 8080)
+        answer = http_get_through_port_forward(cluster, namespace, frontend, 8080)
         return answer if "error" not in answer["greeter"] and "error" not in answer["catalog"] else None
 
     answer = wait(combined, timeout=30, interval=0.5, what="frontend's combined answer")
@@ -140,10 +129,9 @@ def rolled_out(apps, namespace):
     )
 
 
-def test_template_patch_rolls_over_to_a_new_replicaset(cluster, namespace, wait):
+def test_template_patch_rolls_over_to_a_new_replicaset(cluster, api, namespace, wait):
     from kubernetes import client, watch
 
-    api = cluster.api_client()
     apps = client.AppsV1Api(api)
     apps.create_namespaced_deployment(namespace, DEPLOYMENT)
     wait(lambda: rolled_out(apps, namespace), what="first rollout")
@@ -161,20 +149,25 @@ def test_template_patch_rolls_over_to_a_new_replicaset(cluster, namespace, wait)
     )
     # Watch the deployment until its status says the rollout finished.
     stream = watch.Watch()
-    for event in stream.stream(apps.list_namespaced_deployment, namespace, timeout_seconds=90):
-        deploy = event["object"]
-        progressing = [c for c in deploy.status.conditions or [] if c.type == "Progressing"]
-        if (
-            deploy.status.observed_generation == deploy.metadata.generation == 2
-            and progressing
-            and progressing[0].reason == "NewReplicaSetAvailable"
-            and deploy.status.updated_replicas == 2
-            and (deploy.status.replicas or 0) == 2
-        ):
-            stream.stop()
-            break
-    else:
-        pytest.fail("the rollout did not finish within the watch")
+    events = stream.stream(apps.list_namespaced_deployment, namespace, timeout_seconds=90)
+    finished = False
+    try:
+        for event in events:
+            deploy = event["object"]
+            progressing = [c for c in deploy.status.conditions or [] if c.type == "Progressing"]
+            if (
+                deploy.status.observed_generation == deploy.metadata.generation == 2
+                and progressing
+                and progressing[0].reason == "NewReplicaSetAvailable"
+                and deploy.status.updated_replicas == 2
+                and (deploy.status.replicas or 0) == 2
+            ):
+                finished = True
+                break
+    finally:
+        stream.stop()
+        events.close()  # closes the watch's HTTP response now, not whenever it is collected
+    assert finished, "the rollout did not finish within the watch"
     replica_sets = {rs.metadata.name: rs for rs in apps.list_namespaced_replica_set(namespace).items}
     assert len(replica_sets) == 2
     assert replica_sets[first.metadata.name].spec.replicas == 0
@@ -194,10 +187,9 @@ def test_template_patch_rolls_over_to_a_new_replicaset(cluster, namespace, wait)
     cluster.kubectl("rollout", "status", "deployment/web", "--timeout=60s", namespace=namespace)
 
 
-def test_scale_and_cascading_delete(cluster, namespace, wait):
+def test_scale_and_cascading_delete(cluster, api, namespace, wait):
     from kubernetes import client
 
-    api = cluster.api_client()
     apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
     apps.create_namespaced_deployment(namespace, DEPLOYMENT)
     wait(lambda: rolled_out(apps, namespace), what="rollout")
@@ -248,11 +240,11 @@ def test_job_completes_for_kubectl_wait(cluster, namespace):
     assert status["succeeded"] == 1 and status["completionTime"] and status["startTime"]
 
 
-def test_python_client_patch_types_and_conflicts(cluster, namespace):
+def test_python_client_patch_types_and_conflicts(cluster, api, namespace):
     from kubernetes import client
     from kubernetes.client.rest import ApiException
 
-    core = client.CoreV1Api(cluster.api_client())
+    core = client.CoreV1Api(api)
     core.create_namespaced_config_map(namespace, {"metadata": {"name": "c"}, "data": {"a": "1"}})
     core.patch_namespaced_config_map("c", namespace, {"data": {"b": "2"}})  # strategic merge by default
     core.patch_namespaced_config_map(
@@ -340,10 +332,9 @@ def test_pods_reach_the_api_with_their_service_account(cluster, namespace):
     assert "via kubernetes.default.svc" in logs and logs.count("listed 1 pods") == 2, logs
 
 
-def test_statefulset_ordered_pods_and_rolling_update(cluster, namespace, wait):
+def test_statefulset_ordered_pods_and_rolling_update(cluster, api, namespace, wait):
     from kubernetes import client
 
-    api = cluster.api_client()
     apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
     template = DEPLOYMENT["spec"]["template"]
     statefulset = {
