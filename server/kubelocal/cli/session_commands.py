@@ -74,6 +74,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     disconnect = subparsers.add_parser("disconnect", help="end a session and restore the cluster")
     disconnect.add_argument("--session", help="session id (default: every session on this workstation)")
+    disconnect.add_argument(
+        "--all", action="store_true", help="every session on this workstation (the default without --session)"
+    )
     disconnect.add_argument("--timeout", type=float, default=60.0)
     disconnect.add_argument("--json", action="store_true")
     disconnect.set_defaults(handler=run_disconnect)
