@@ -11,11 +11,13 @@ import sys
 from collections.abc import Sequence
 
 import kubelocal
-from kubelocal.cli import config_commands
+from kubelocal.cli import config_commands, sandbox_commands, session_commands
 
 # One line per command group; the order is the order of `kubelocal --help`.
 COMMAND_GROUPS: list = [
     config_commands,
+    sandbox_commands,
+    session_commands,
 ]
 
 

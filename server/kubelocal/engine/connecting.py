@@ -1,0 +1,863 @@
+"""Connect a cluster service to a workstation process, and disconnect it again.
+
+`connect()` runs the steps in order, each reported to `progress` with its duration:
+
+1. recover: the namespace checked, then sessions on this workstation whose process died are
+   disconnected (their ledgers replayed), so a crash never blocks the next start;
+2. resolve: the service -> its workload and container (`targets`); a service held by a live
+   session (here or elsewhere) is refused, saying by whom and since when;
+3. plan: session id, agent token, the workload patch and its inverse (`patches`), every change
+   recorded in the ledger (`ledgers`) and saved on disk *before* it is made;
+4. restore data: a Secret holding the original workload (read by the restore Job), the ledger and
+   the agent's token; then the agent's code in a ConfigMap (zipapp, no image build);
+5. replace: the workload patched (or the bare pod recreated), then the new agent pod awaited;
+6. restore job: ServiceAccount, Role, RoleBinding (least privilege) and the Job that restores the
+   workload when no session has been connected for `restore_timeout` seconds;
+7. tunnel: a port-forward to the agent's control port carrying every stream (`tunneling`);
+8. endpoints: listeners for the namespace's services and the redirect of the pod's ports to the
+   workstation process (`endpoints`, `workstation`);
+9. environment: the agent's env report with service variables pointing at the workstation
+   endpoints, written to a 0600 env file;
+10. hosts: the hosts-file block (hosts mode only; the file path is injectable, tests use a temp
+    file through `KUBELOCAL_HOSTS_FILE`).
+
+Any failure undoes what was done, in reverse, and re-raises. `Session.disconnect()` replays the
+ledger in reverse: Job and RBAC deleted, workload restored exactly, ConfigMap and Secret deleted,
+hosts block and env file removed; then the session file goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import dataclasses
+import datetime
+import getpass
+import json
+import os
+import secrets
+import socket
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from kubelocal.config import model
+from kubelocal.engine import (
+    downloading,
+    endpoints,
+    environment,
+    errors,
+    executing,
+    hosts,
+    ledgers,
+    names,
+    patches,
+    sessions,
+    targets,
+    tunneling,
+    workstation,
+)
+from kubelocal.kube import errors as kube_errors
+from kubelocal.kube import fetching, forwarding, requesting, resources, watching
+from kubelocal.kube import pods as kube_pods
+from kubelocal_agent import errors as agent_errors
+from kubelocal_agent import packing, serving
+
+HOSTS_FILE_ENV = "KUBELOCAL_HOSTS_FILE"
+DEFAULT_HOSTS_FILE = "/etc/hosts"
+DEFAULT_RESTORE_TIMEOUT = 60.0
+MODES = {
+    "auto": "auto",
+    "hosts": endpoints.Mode.HOSTS.value,
+    "env": endpoints.Mode.NO_ADMIN.value,
+    "no-admin": endpoints.Mode.NO_ADMIN.value,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """A progress report: `phase` is "begin", "end" (with `seconds`) or "note"."""
+
+    name: str
+    phase: str
+    message: str = ""
+    seconds: float | None = None
+
+
+Progress = Callable[[Step], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """What to connect and how. `namespace` None means the kubeconfig context's namespace."""
+
+    service: str
+    namespace: str | None = None
+    container: str | None = None
+    workstation_ports: tuple[int, ...] = ()
+    mode: str = "auto"  # auto | hosts | env
+    hosts_file: str | None = None  # default: $KUBELOCAL_HOSTS_FILE, else /etc/hosts
+    agent_image: str = names.DEFAULT_AGENT_IMAGE
+    restore_timeout: float = DEFAULT_RESTORE_TIMEOUT
+    ready_timeout: float = 120.0
+    features: frozenset[str] = frozenset()
+    kubeconfig: str = ""
+    heartbeat_interval: float = 5.0
+    heartbeat_timeout: float = 20.0
+    config: model.ConfigModel | None = None  # the checked KubernetesLocalProcessConfig.yaml
+
+
+class ConnectError(errors.EngineError):
+    """Connecting failed in the cluster or on the workstation; the message says what to do."""
+
+
+class Session:
+    """A connected session: the tunnel, the workstation listeners, the env, and the ledger to undo."""
+
+    def __init__(self, *, client: requesting.Client, record: sessions.Record, progress: Progress) -> None:
+        self.client = client
+        self.record = record
+        self.progress = progress
+        self.tunnel: tunneling.Tunnel | None = None
+        self.listeners = workstation.Listeners()
+        self.plan: endpoints.EndpointPlan | None = None
+        self.environment: dict[str, str] = {}
+        self.env_file: Path | None = None
+        self.volume_directories: dict[str, str] = {}
+        self.agent_pod = ""
+        self.timings: dict[str, float] = {}
+
+    @property
+    def session_id(self) -> str:
+        return self.record.session_id
+
+    @property
+    def namespace(self) -> str:
+        return self.record.namespace
+
+    # --- the ledger ------------------------------------------------------------------------------
+
+    def _save(self, **changes: Any) -> None:
+        self.record = dataclasses.replace(self.record, **changes)
+        sessions.save(self.record)
+
+    def record_pair(self, pair: tuple[ledgers.Action, ledgers.Action]) -> int:
+        ledger, sequence = self.record.ledger.record(*pair)
+        self._save(ledger=ledger)
+        return sequence
+
+    def mark(self, sequence: int, state: str) -> None:
+        self._save(ledger=self.record.ledger.mark(sequence, state))
+
+    async def do(self, pair: tuple[ledgers.Action, ledgers.Action]) -> None:
+        """Record the pair, make the change, mark it done (or failed, re-raising)."""
+        sequence = self.record_pair(pair)
+        await self._execute_recorded(sequence)
+
+    async def _execute_recorded(self, sequence: int) -> None:
+        entry = next(entry for entry in self.record.ledger.entries if entry.sequence == sequence)
+        try:
+            await executing.execute(entry.action, client=self.client)
+        except BaseException:
+            self.mark(sequence, ledgers.FAILED)
+            raise
+        self.mark(sequence, ledgers.DONE)
+
+    # --- disconnect ------------------------------------------------------------------------------
+
+    async def disconnect(self) -> None:
+        """Undo everything, newest first; keeps going past failures and raises the first at the end."""
+        self._save(state="disconnecting")
+        started = time.monotonic()
+        self.progress(Step("disconnect", "begin", f"restoring {self.record.service}"))
+        await self.listeners.stop()
+        if self.tunnel is not None:
+            await self.tunnel.close()
+        failure = await replay(self.client, self.record, progress=self.progress)
+        if failure is None:
+            sessions.remove(self.session_id)
+        self.progress(
+            Step(
+                "disconnect",
+                "end",
+                "workload restored, kubelocal objects removed",
+                seconds=time.monotonic() - started,
+            )
+        )
+        if failure is not None:
+            raise failure
+
+
+async def replay(
+    client: requesting.Client | None, record: sessions.Record, *, progress: Progress | None = None
+) -> Exception | None:
+    """Replay the undos owed by `record`'s ledger, saving progress; returns the first failure."""
+    failure: Exception | None = None
+    ledger = record.ledger
+    for entry in ledger.undos():
+        if client is None and entry.undo.place == ledgers.CLUSTER:
+            continue
+        try:
+            await executing.execute(entry.undo, client=client, tolerate_unapplied=True)
+        except Exception as error:
+            failure = failure or error
+            if progress is not None:
+                progress(Step("disconnect", "note", f"could not {entry.undo.summary}: {error}"))
+            continue
+        ledger = ledger.mark(entry.sequence, ledgers.UNDONE)
+        record = dataclasses.replace(record, ledger=ledger)
+        if sessions.path_of(record.session_id).exists():
+            sessions.save(record)
+        if progress is not None:
+            progress(Step("disconnect", "note", entry.undo.summary))
+    return failure
+
+
+@contextlib.contextmanager
+def _step(progress: Progress, timings: dict[str, float], name: str, message: str = "") -> Any:
+    started = time.monotonic()
+    progress(Step(name, "begin", message))
+    yield
+    timings[name] = time.monotonic() - started
+    progress(Step(name, "end", message, seconds=timings[name]))
+
+
+def hosts_file(options: Options) -> str:
+    return options.hosts_file or os.environ.get(HOSTS_FILE_ENV) or DEFAULT_HOSTS_FILE
+
+
+def _can_write(path: str) -> bool:
+    target = Path(path)
+    if target.exists():
+        return os.access(target, os.W_OK) and os.access(target.parent, os.W_OK)
+    return os.access(target.parent, os.W_OK)
+
+
+def _is_port_free(ip: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((ip, port))
+        except OSError:
+            return False
+    return True
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _owner() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+async def recover_crashed(
+    client: requesting.Client, *, namespace: str | None = None, progress: Progress | None = None
+) -> list[str]:
+    """Disconnect every recorded session whose process is gone (optionally only in `namespace`)."""
+    recovered = []
+    for record in sessions.all_records():
+        if record.alive or (namespace and record.namespace != namespace):
+            continue
+        if progress is not None:
+            progress(
+                Step(
+                    "recover",
+                    "note",
+                    f"cleaning up crashed session {record.session_id} "
+                    f"({record.service} in {record.namespace})",
+                )
+            )
+        failure = await replay(client, record, progress=progress)
+        if failure is None:
+            sessions.remove(record.session_id)
+            recovered.append(record.session_id)
+    return recovered
+
+
+async def connect(client: requesting.Client, options: Options, *, progress: Progress) -> Session:
+    """Run the steps of the module docstring and return the connected `Session`.
+
+    On failure, what was done is undone (in reverse) and the error re-raised.
+    """
+    namespace = options.namespace or client.namespace
+    timings: dict[str, float] = {}
+
+    with _step(progress, timings, "recover", "sessions of this workstation whose process died"):
+        await fetching.ensure_namespace(client, namespace)
+        await recover_crashed(client, namespace=namespace, progress=progress)
+
+    with _step(progress, timings, "resolve", f"service {options.service} in {namespace}"):
+        target = await _resolve(client, options, namespace)
+    progress(Step("resolve", "note", f"{target.kind} {target.name}, container {target.container}"))
+
+    session_id = sessions.new_id()
+    token = secrets.token_urlsafe(32)
+    settings = patches.AgentSettings(
+        session_id=session_id,
+        owner=_owner(),
+        started=_now(),
+        image=options.agent_image,
+        control_port=serving.DEFAULT_CONTROL_PORT,
+        features=options.features,
+    )
+    plan = patches.plan(target, settings=settings)
+    record = sessions.Record(
+        session_id=session_id,
+        context=client.cluster.context,
+        kubeconfig=options.kubeconfig,
+        namespace=namespace,
+        service=options.service,
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        started=settings.started,
+        ledger=ledgers.Ledger(session_id=session_id, namespace=namespace),
+        details={"workload": f"{target.kind}/{target.name}", "container": target.container},
+    )
+    sessions.save(record)
+    session = Session(client=client, record=record, progress=progress)
+    session.timings = timings
+    try:
+        await _replace(session, target=target, plan=plan, options=options, token=token)
+        await _open(session, target=target, plan=plan, options=options, token=token)
+    except BaseException as error:
+        progress(Step("connect", "note", f"connect failed ({error}); undoing what was done"))
+        with contextlib.suppress(Exception):
+            await asyncio.shield(session.disconnect())
+        raise
+    session._save(state="connected")
+    return session
+
+
+async def _resolve(client: requesting.Client, options: Options, namespace: str) -> targets.Target:
+    service = await fetching.read_optional(
+        client, resources.SERVICES, name=options.service, namespace=namespace
+    )
+    if service is None:
+        return targets.resolve(service_name=options.service, namespace=namespace, service=None, pods=[])
+    selector = ",".join(
+        f"{k}={v}" for k, v in sorted(((service.get("spec") or {}).get("selector") or {}).items())
+    )
+    pods, replica_sets, deployments, stateful_sets = await asyncio.gather(
+        fetching.list_objects(client, resources.PODS, namespace=namespace, label_selector=selector or None),
+        fetching.list_objects(client, resources.REPLICA_SETS, namespace=namespace),
+        fetching.list_objects(client, resources.DEPLOYMENTS, namespace=namespace),
+        fetching.list_objects(client, resources.STATEFUL_SETS, namespace=namespace),
+    )
+    return targets.resolve(
+        service_name=options.service,
+        namespace=namespace,
+        service=service,
+        pods=pods if selector else [],
+        replica_sets=replica_sets,
+        deployments=deployments,
+        stateful_sets=stateful_sets,
+        container=options.container,
+    )
+
+
+def _agent_command_fix(
+    plan: patches.PatchPlan | patches.RecreatePlan,
+) -> patches.PatchPlan | patches.RecreatePlan:
+    """Align the patched command with the agent's options (`--ports`), whatever the planner wrote.
+
+    The planner and the agent were written in parallel; the agent's option is `--ports`.
+    """
+
+    def fixed(command: Any) -> Any:
+        if isinstance(command, list) and "--listen" in command:
+            return ["--ports" if part == "--listen" else part for part in command]
+        return command
+
+    if isinstance(plan, patches.RecreatePlan):
+        replacement = json.loads(json.dumps(plan.replacement))
+        for container in replacement.get("spec", {}).get("containers", []):
+            container["command"] = fixed(container.get("command"))
+        return dataclasses.replace(plan, replacement=replacement)
+    operations = tuple(
+        {**op, "value": fixed(op["value"])}
+        if op.get("path", "").endswith("/command") and "value" in op
+        else op
+        for op in plan.operations
+    )
+    return dataclasses.replace(plan, operations=operations)
+
+
+def _original(target: targets.Target) -> dict[str, Any]:
+    """The workload as the restore Job puts it back (see kubelocal_agent.restores)."""
+    workload = target.workload
+    metadata = workload.get("metadata") or {}
+    api_version = {"Pod": "v1"}.get(target.kind, "apps/v1")
+    body: dict[str, Any] = {
+        "apiVersion": api_version,
+        "kind": target.kind,
+        "metadata": {
+            key: metadata[key] for key in ("name", "namespace", "labels", "annotations") if key in metadata
+        },
+        "spec": workload.get("spec") or {},
+    }
+    if target.kind == "Pod":
+        body = patches.sanitized_pod(dict(workload))
+    return body
+
+
+def _restore_secret(
+    session_id: str, namespace: str, *, ledger: ledgers.Ledger, token: str, original: dict[str, Any]
+) -> dict[str, Any]:
+    data = ledgers.to_secret_data(ledger, agent_token=token, original=original)
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": names.restore_secret_name(session_id),
+            "namespace": namespace,
+            "labels": names.labels_for(session_id, names.COMPONENT_RESTORE_DATA),
+        },
+        "type": "Opaque",
+        "data": data,
+    }
+
+
+def _agent_config_map(session_id: str, namespace: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": names.agent_config_map_name(session_id),
+            "namespace": namespace,
+            "labels": names.labels_for(session_id, names.COMPONENT_AGENT_CODE),
+        },
+        "binaryData": {names.AGENT_ZIPAPP_KEY: base64.b64encode(packing.build()).decode()},
+    }
+
+
+def restore_objects(
+    *, session_id: str, namespace: str, target: targets.Target, image: str, grace: float
+) -> list[dict[str, Any]]:
+    """ServiceAccount, Role, RoleBinding and Job of the restore, in creation order.
+
+    The Role allows exactly what the restore mode does: read its Secret, find the agent pod,
+    read and update (or recreate) that one workload, and delete the session's labelled objects.
+    Deleting by label needs `deletecollection`, which RBAC cannot narrow to a label: it is
+    limited to the namespace and to the kinds kubelocal creates.
+    """
+    name = names.restore_job_name(session_id)
+    rbac_labels = names.labels_for(session_id, names.COMPONENT_RESTORE_RBAC)
+    workload_resource = {
+        "Deployment": "deployments",
+        "StatefulSet": "statefulsets",
+        "ReplicaSet": "replicasets",
+        "Pod": "pods",
+    }[target.kind]
+    workload_group = "" if target.kind == "Pod" else "apps"
+    rules = [
+        {
+            "apiGroups": [""],
+            "resources": ["secrets"],
+            "verbs": ["get"],
+            "resourceNames": [names.restore_secret_name(session_id)],
+        },
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "get"]},
+        {
+            "apiGroups": [workload_group],
+            "resources": [workload_resource],
+            "verbs": ["get", "update", "delete", "create"] if target.kind == "Pod" else ["get", "update"],
+            **({} if target.kind == "Pod" else {"resourceNames": [target.name]}),
+        },
+        {
+            "apiGroups": [""],
+            "resources": ["secrets", "configmaps", "serviceaccounts"],
+            "verbs": ["deletecollection"],
+        },
+        {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["deletecollection"]},
+        {
+            "apiGroups": ["rbac.authorization.k8s.io"],
+            "resources": ["roles", "rolebindings"],
+            "verbs": ["deletecollection"],
+        },
+    ]
+    command = [
+        "python",
+        names.AGENT_ZIPAPP_PATH,
+        "restore",
+        "--secret",
+        names.restore_secret_name(session_id),
+        "--selector",
+        names.selector_for_session(session_id),
+        "--agent-selector",
+        f"{names.SESSION_LABEL}={session_id}",
+        "--namespace",
+        namespace,
+        "--grace",
+        f"{grace:g}",
+        "--blind-grace",
+        f"{grace:g}",
+        "--poll",
+        f"{min(5.0, max(0.5, grace / 10)):g}",
+    ]
+    job_labels = names.labels_for(session_id, names.COMPONENT_RESTORE_JOB)
+    # The Job's pods must not carry the session label: the restore finds the agent pod by it.
+    pod_labels = {
+        names.MANAGED_BY_LABEL: names.MANAGED_BY_VALUE,
+        names.COMPONENT_LABEL: names.COMPONENT_RESTORE_JOB,
+    }
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": name, "namespace": namespace, "labels": rbac_labels},
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": name, "namespace": namespace, "labels": rbac_labels},
+            "rules": rules,
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": name, "namespace": namespace, "labels": rbac_labels},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+            "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}],
+        },
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {"name": name, "namespace": namespace, "labels": job_labels},
+            "spec": {
+                "backoffLimit": 6,
+                "template": {
+                    "metadata": {"labels": pod_labels},
+                    "spec": {
+                        "serviceAccountName": name,
+                        "restartPolicy": "OnFailure",
+                        "containers": [
+                            {
+                                "name": "restore",
+                                "image": image,
+                                "command": command,
+                                "volumeMounts": [
+                                    {
+                                        "name": names.AGENT_VOLUME_NAME,
+                                        "mountPath": names.AGENT_MOUNT_PATH,
+                                        "readOnly": True,
+                                    }
+                                ],
+                            }
+                        ],
+                        "volumes": [
+                            {
+                                "name": names.AGENT_VOLUME_NAME,
+                                "configMap": {
+                                    "name": names.agent_config_map_name(session_id),
+                                    "defaultMode": 0o444,
+                                },
+                            }
+                        ],
+                    },
+                },
+            },
+        },
+    ]
+
+
+async def _replace(
+    session: Session,
+    *,
+    target: targets.Target,
+    plan: patches.PatchPlan | patches.RecreatePlan,
+    options: Options,
+    token: str,
+) -> None:
+    progress, timings, namespace, session_id = (
+        session.progress,
+        session.timings,
+        session.namespace,
+        session.session_id,
+    )
+    plan = _agent_command_fix(plan)
+    secret_pair = ledgers.create_pair(
+        _restore_secret(
+            session_id, namespace, ledger=session.record.ledger, token=token, original=_original(target)
+        )
+    )
+    config_map_pair = ledgers.create_pair(_agent_config_map(session_id, namespace))
+    workload_pairs = ledgers.workload_pairs(plan)
+    # Every cluster change is recorded before the first is made, so the Secret carries the full list.
+    sequences = [session.record_pair(pair) for pair in (secret_pair, config_map_pair, *workload_pairs)]
+    secret_body = _restore_secret(
+        session_id, namespace, ledger=session.record.ledger, token=token, original=_original(target)
+    )
+    first = session.record.ledger.entries[-len(sequences)]
+    session._save(
+        ledger=dataclasses.replace(
+            session.record.ledger,
+            entries=(
+                *session.record.ledger.entries[: -len(sequences)],
+                dataclasses.replace(first, action=dataclasses.replace(first.action, body=secret_body)),
+                *session.record.ledger.entries[-len(sequences) + 1 :],
+            ),
+        )
+    )
+
+    with _step(
+        progress, timings, "restore-data", "Secret with the original workload, ConfigMap with the agent"
+    ):
+        await session._execute_recorded(sequences[0])
+        await session._execute_recorded(sequences[1])
+    with _step(
+        progress, timings, "replace", f"{target.kind} {target.name}: container {target.container} -> agent"
+    ):
+        for sequence in sequences[2:]:
+            await session._execute_recorded(sequence)
+    with _step(progress, timings, "agent-ready", "waiting for the agent pod"):
+        pod = await watching.wait_for_ready_pod(
+            session.client,
+            namespace=namespace,
+            label_selector=f"{names.SESSION_LABEL}={session_id}",
+            timeout=options.ready_timeout,
+            progress=lambda message: progress(Step("agent-ready", "note", message)),
+        )
+        session.agent_pod = str(pod["metadata"]["name"])
+    with _step(
+        progress, timings, "restore-job", f"restores after {options.restore_timeout:g} s without a session"
+    ):
+        for body in restore_objects(
+            session_id=session_id,
+            namespace=namespace,
+            target=target,
+            image=options.agent_image,
+            grace=options.restore_timeout,
+        ):
+            await session.do(ledgers.create_pair(body))
+
+
+async def _open(
+    session: Session,
+    *,
+    target: targets.Target,
+    plan: patches.PatchPlan | patches.RecreatePlan,
+    options: Options,
+    token: str,
+) -> None:
+    progress, timings, namespace, session_id = (
+        session.progress,
+        session.timings,
+        session.namespace,
+        session.session_id,
+    )
+    client = session.client
+    selector = f"{names.SESSION_LABEL}={session_id}"
+
+    async def dial() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        # The agent pod may have been replaced since the last dial: find the ready one again.
+        for pod in await fetching.list_objects(
+            client, resources.PODS, namespace=namespace, label_selector=selector
+        ):
+            if kube_pods.is_ready(pod):
+                session.agent_pod = kube_pods.name(pod)
+                break
+        return await forwarding.open_forward(
+            client, pod=session.agent_pod, port=serving.DEFAULT_CONTROL_PORT, namespace=namespace
+        )
+
+    with _step(progress, timings, "endpoints", "choosing workstation addresses"):
+        path = hosts_file(options)
+        mode, why = endpoints.choose_mode(_can_write(path), MODES.get(options.mode, options.mode))
+        progress(Step("endpoints", "note", why))
+        services, slices = await asyncio.gather(
+            fetching.list_objects(client, resources.SERVICES, namespace=namespace),
+            _endpoint_slices(client, namespace),
+        )
+        wanted = environment.wanted_services(options.config, namespace=namespace)
+        elsewhere = [
+            found
+            for name, other in wanted
+            if other != namespace
+            if (found := await fetching.read_optional(client, resources.SERVICES, name=name, namespace=other))
+        ]
+        endpoint_plan = endpoints.plan(
+            mode=mode,
+            namespace=namespace,
+            services=[*services, *elsewhere],
+            endpoint_slices=slices,
+            wanted_services=wanted,
+            external_endpoints=environment.external_endpoints(options.config),
+            target_ports=target.ports,
+            listen_ports=plan.listen_ports,
+            workstation_ports=options.workstation_ports,
+            is_port_free=_is_port_free,
+        )
+        session.plan = endpoint_plan
+        for note in endpoint_plan.notes:
+            progress(Step("endpoints", "note", note))
+
+    def refused(container_port: int, workstation_port: int) -> None:
+        progress(
+            Step(
+                "redirect",
+                "note",
+                f"a request for pod port {container_port} arrived but nothing listens on "
+                f"127.0.0.1:{workstation_port}: start your process there",
+            )
+        )
+
+    with _step(
+        progress, timings, "tunnel", f"port-forward to {session.agent_pod}:{serving.DEFAULT_CONTROL_PORT}"
+    ):
+        session.tunnel = tunneling.Tunnel(
+            dial=dial,
+            token=token,
+            on_stream=workstation.inbound_handler(endpoint_plan, on_refused=refused),
+            progress=lambda message: progress(Step("tunnel", "note", message)),
+            heartbeat_interval=options.heartbeat_interval,
+            heartbeat_timeout=options.heartbeat_timeout,
+            info={"session": session_id},
+        )
+        await session.tunnel.start(patience=options.ready_timeout)
+    with _step(progress, timings, "listeners", f"{len(endpoint_plan.endpoints)} services on the workstation"):
+        await session.listeners.start(endpoint_plan, session.tunnel)
+    with _step(progress, timings, "volumes", "the container's volume files"):
+        directories = await _download_volumes(session, target=target, options=options)
+        session.volume_directories = directories
+    with _step(progress, timings, "environment", "the container's environment, services pointing here"):
+        report = await session.tunnel.request("env")
+        env_plan = environment.plan(
+            pod_env=report.get("environ") or {},
+            endpoint_plan=endpoint_plan,
+            config=options.config,
+            explicit_names=[entry.get("name", "") for entry in target.container_spec.get("env") or []],
+            volume_directories=directories,
+            cluster_services=[str(s["metadata"]["name"]) for s in services],
+        )
+        for note in env_plan.notes:
+            progress(Step("environment", "note", note))
+        session.environment = dict(env_plan.variables)
+        env_path = sessions.home() / "env" / f"{session_id}.env"
+        session.env_file = env_path
+        await session.do(ledgers.file_pair(path=str(env_path), purpose="the session's environment"))
+        _write_private(env_path, environment.render_dotenv(session.environment))
+    if mode is endpoints.Mode.HOSTS:
+        with _step(progress, timings, "hosts", f"names of the services in {path}"):
+            entries = hosts.entries_for(endpoint_plan)
+            sequence = session.record_pair(
+                ledgers.hosts_pair(path=path, session_id=session_id, entries=entries)
+            )
+            backup = sessions.home() / "hosts.backup"
+            backup.parent.mkdir(parents=True, exist_ok=True)
+            hosts.write_hosts_atomically(
+                path,
+                hosts.insert(
+                    hosts.read_hosts(path) if Path(path).exists() else "",
+                    session_id=session_id,
+                    entries=entries,
+                ),
+                backup_path=backup,
+            )
+            session.mark(sequence, ledgers.DONE)
+    session._save(
+        details={
+            **session.record.details,
+            "mode": mode.value,
+            "agent_pod": session.agent_pod,
+            "env_file": str(session.env_file),
+            "hosts_file": path if mode is endpoints.Mode.HOSTS else "",
+            "endpoints": [
+                {
+                    "service": e.service,
+                    "namespace": e.namespace,
+                    "address": e.workstation_ip,
+                    "ports": [[p.cluster_port, p.workstation_port] for p in e.ports],
+                }
+                for e in endpoint_plan.endpoints
+            ],
+            "redirected": [[r.container_port, r.workstation_port] for r in endpoint_plan.redirected],
+        }
+    )
+
+
+async def _download_volumes(session: Session, *, target: targets.Target, options: Options) -> dict[str, str]:
+    """Download every volume the replaced container mounts; {volume name: workstation directory}.
+
+    Directories come from the config's `volumeMounts` (glob names, first match wins) or a
+    per-session temp root; each is recorded for removal before it is written, and a directory
+    that already holds files is refused rather than mixed or later deleted. A volume that cannot
+    be read is reported and skipped: the process may not need it.
+    """
+    assert session.tunnel is not None
+    mounts = [
+        mount
+        for mount in target.container_spec.get("volumeMounts") or []
+        if mount.get("name") != names.AGENT_VOLUME_NAME
+    ]
+    if not mounts:
+        return {}
+    root = sessions.home() / "volumes" / session.session_id
+    directories = environment.volume_directories(
+        options.config, mounted_volumes=[str(m["name"]) for m in mounts], temporary_root=str(root)
+    )
+    if any(Path(directory).is_relative_to(root) for directory in directories.values()):
+        await session.do(ledgers.file_pair(path=str(root), purpose="the session's volume files"))
+    for mount in mounts:
+        directory = Path(directories[str(mount["name"])])
+        if directory.exists() and any(directory.iterdir()):
+            raise ConnectError(
+                f"The directory {directory} for volume {mount['name']!r} already holds files. Empty it or "
+                "choose another localPath in KubernetesLocalProcessConfig.yaml, then connect again."
+            )
+        if not directory.is_relative_to(root):
+            await session.do(ledgers.file_pair(path=str(directory), purpose=f"volume {mount['name']}"))
+        try:
+            size = await downloading.download_volume(
+                session.tunnel, pod_path=str(mount["mountPath"]), directory=directory
+            )
+        except (agent_errors.AgentError, ValueError) as error:
+            session.progress(
+                Step(
+                    "volumes",
+                    "note",
+                    f"volume {mount['name']} ({mount['mountPath']}) not downloaded: {error}",
+                )
+            )
+            continue
+        session.progress(Step("volumes", "note", f"volume {mount['name']}: {size} bytes in {directory}"))
+    return directories
+
+
+async def _endpoint_slices(client: requesting.Client, namespace: str) -> list[dict[str, Any]]:
+    slices = resources.Resource("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice")
+    try:
+        return await fetching.list_objects(client, slices, namespace=namespace)
+    except kube_errors.ApiError:
+        return []  # headless services then get their name only, not one endpoint per pod
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)
+
+
+def describe_sessions(records: Sequence[sessions.Record]) -> list[dict[str, Any]]:
+    return [
+        {
+            "session": r.session_id,
+            "service": r.service,
+            "namespace": r.namespace,
+            "context": r.context,
+            "state": r.state,
+            "alive": r.alive,
+            "pid": r.pid,
+            "started": r.started,
+            **r.details,
+        }
+        for r in records
+    ]

@@ -1,0 +1,201 @@
+"""Connect and disconnect against the in-process cluster (real agent, REST app, controllers).
+
+Aspects: traffic arriving at the agent's pod port reaches the workstation process and the answer
+comes back; the workload is replaced by the agent (image, session label, probes gone) with the
+restore Secret, agent ConfigMap, restore Job and its RBAC in place; the environment points the
+other services at workstation endpoints and is written 0600; volume files are downloaded into a
+workstation directory (Kubernetes' symlink layout kept) and removed on disconnect; env-var mode
+listens on 127.0.0.1 free ports; hosts mode writes a block mapping the service names to the
+127.1.1.x listeners and removes it byte for byte; disconnect restores the workload exactly and
+leaves nothing (objects, session file, env file); an agent that cannot start, a wrong service,
+namespace or container give clear errors and leave the cluster clean; a crashed session is cleaned
+up by the next connect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import os
+import pathlib
+import stat
+
+import pytest
+from connect_cluster import NAMESPACE, comparable
+from in_process_node import BROKEN_IMAGE
+
+from kubelocal.engine import connecting, errors, hosts, names, sessions
+from kubelocal.kube import errors as kube_errors
+from kubelocal.sandbox import kinds
+
+
+@contextlib.asynccontextmanager
+async def workstation_process():
+    """A process on the workstation that answers `workstation: <request>`."""
+
+    async def answer(reader, writer):
+        request = await reader.read(65536)
+        writer.write(b"workstation: " + request)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def ask(host, port, request: bytes) -> bytes:
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(request)
+    writer.write_eof()
+    answer = await asyncio.wait_for(reader.read(), 5)
+    writer.close()
+    return answer
+
+
+async def ready_deployment(sandbox, name):
+    for _ in range(100):
+        workload = sandbox.get(kinds.DEPLOYMENTS, name)
+        if (workload.get("status") or {}).get("readyReplicas") == workload["spec"]["replicas"]:
+            return workload
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"deployment {name} never became ready")
+
+
+def options(**overrides):
+    base = dict(
+        service="greeter",
+        namespace=NAMESPACE,
+        mode="env",
+        restore_timeout=30,
+        ready_timeout=20,
+        heartbeat_interval=1,
+        heartbeat_timeout=5,
+    )
+    return connecting.Options(**(base | overrides))
+
+
+async def test_traffic_reaches_the_workstation_and_disconnect_restores_exactly(sandbox, client):
+    original = comparable(await ready_deployment(sandbox, "greeter"))
+    steps = []
+    async with workstation_process() as port:
+        session = await connecting.connect(client, options(workstation_ports=(port,)), progress=steps.append)
+        try:
+            patched = sandbox.get(kinds.DEPLOYMENTS, "greeter")
+            container = patched["spec"]["template"]["spec"]["containers"][0]
+            assert container["image"] == names.DEFAULT_AGENT_IMAGE
+            assert "readinessProbe" not in container and "args" not in container
+            assert patched["spec"]["replicas"] == 1
+            assert patched["metadata"]["labels"][names.SESSION_LABEL] == session.session_id
+            assert sorted(sandbox.kubelocal_objects()) == sorted(
+                f"{kind}/kubelocal-{session.session_id}-{suffix}"
+                for kind, suffix in (
+                    ("Secret", "restore"),
+                    ("ConfigMap", "agent"),
+                    ("Job", "restore"),
+                    ("ServiceAccount", "restore"),
+                    ("Role", "restore"),
+                    ("RoleBinding", "restore"),
+                )
+            )
+
+            pod_address = sandbox.node.address_of(NAMESPACE, session.agent_pod, 8080)
+            answer = await ask(*pod_address, b"hi from a pod")
+            assert answer == b"workstation: hi from a pod"
+
+            environment = session.environment
+            assert environment["CATALOG_SERVICE_HOST"] == "127.0.0.1"
+            catalog_port = int(environment["CATALOG_SERVICE_PORT"])
+            assert catalog_port >= 55049
+            assert ("127.0.0.1", catalog_port) in [(ip, p) for ip, p, _, _ in session.listeners.bound]
+            assert stat.S_IMODE(os.stat(session.env_file).st_mode) == 0o600
+            assert f"CATALOG_SERVICE_PORT={catalog_port}" in session.env_file.read_text()
+            volume = session.volume_directories["settings"]
+            assert (pathlib.Path(volume) / "greeting.txt").read_text() == "hello from the volume\n"
+            record = sessions.load(session.session_id)
+            assert record.state == "connected" and record.details["mode"] == "no-admin"
+        finally:
+            await session.disconnect()
+
+    names_of_steps = [step.name for step in steps if step.phase == "end"]
+    assert names_of_steps[:4] == ["recover", "resolve", "restore-data", "replace"]
+    assert all(step.seconds is not None and step.seconds >= 0 for step in steps if step.phase == "end")
+    restored = await ready_deployment(sandbox, "greeter")
+    assert comparable(restored) == original
+    assert sandbox.kubelocal_objects() == []
+    assert not session.env_file.exists()
+    assert not pathlib.Path(volume).exists()
+    assert sessions.all_records() == []
+
+
+async def test_hosts_mode_maps_names_to_the_listeners_and_removes_the_block(sandbox, client):
+    hosts_file = os.environ["KUBELOCAL_HOSTS_FILE"]
+    before = pathlib.Path(hosts_file).read_bytes()
+    await ready_deployment(sandbox, "greeter")
+    session = await connecting.connect(client, options(mode="hosts"), progress=lambda step: None)
+    try:
+        text = hosts.read_hosts(hosts_file)
+        assert hosts.sessions_in(text) == [session.session_id]
+        mapped = {}
+        for line in text.splitlines():
+            if line.startswith("127.1.1."):
+                ip, hostnames = line.split("\t")
+                for hostname in hostnames.split():
+                    mapped[hostname] = ip
+        catalog_ip = mapped["catalog"]
+        assert mapped["catalog.shop.svc.cluster.local"] == catalog_ip
+        assert session.environment["CATALOG_SERVICE_HOST"] == catalog_ip
+        assert (catalog_ip, 80) in [(ip, p) for ip, p, _, _ in session.listeners.bound]
+        # A workstation process resolving "catalog" through this file connects here:
+        _, writer = await asyncio.open_connection(catalog_ip, 80)
+        writer.close()
+    finally:
+        await session.disconnect()
+    assert pathlib.Path(hosts_file).read_bytes() == before
+
+
+async def test_an_agent_that_cannot_start_is_reported_and_undone(sandbox, client):
+    original = comparable(await ready_deployment(sandbox, "greeter"))
+    with pytest.raises(kube_errors.PodCannotStart, match="ImagePullBackOff"):
+        await connecting.connect(client, options(agent_image=BROKEN_IMAGE), progress=lambda step: None)
+    assert comparable(await ready_deployment(sandbox, "greeter")) == original
+    assert sandbox.kubelocal_objects() == []
+    assert sessions.all_records() == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error", "message"),
+    [
+        ({"service": "nope"}, errors.ServiceNotFound, "Service 'nope' was not found in namespace 'shop'"),
+        ({"namespace": "elsewhere"}, kube_errors.NamespaceNotFound, "Namespace 'elsewhere' does not exist"),
+        ({"container": "sidecar"}, errors.ContainerNotFound, "no container 'sidecar'; they have app"),
+    ],
+)
+async def test_wrong_names_give_clear_errors_and_change_nothing(sandbox, client, overrides, error, message):
+    original = comparable(await ready_deployment(sandbox, "greeter"))
+    with pytest.raises(error, match=message):
+        await connecting.connect(client, options(**overrides), progress=lambda step: None)
+    assert comparable(sandbox.get(kinds.DEPLOYMENTS, "greeter")) == original
+    assert sandbox.kubelocal_objects() == []
+
+
+async def test_a_crashed_session_is_cleaned_up_by_the_next_connect(sandbox, client):
+    original = comparable(await ready_deployment(sandbox, "greeter"))
+    crashed = await connecting.connect(client, options(), progress=lambda step: None)
+    # The process "dies": its tunnel and listeners go, its record stays with a pid that is gone.
+    await crashed.listeners.stop()
+    await crashed.tunnel.close()
+    sessions.save(dataclasses.replace(sessions.load(crashed.session_id), pid=2**22 + 1))
+    notes = []
+    session = await connecting.connect(client, options(), progress=notes.append)
+    try:
+        assert any(f"crashed session {crashed.session_id}" in step.message for step in notes)
+        assert [record.session_id for record in sessions.all_records()] == [session.session_id]
+    finally:
+        await session.disconnect()
+    assert comparable(await ready_deployment(sandbox, "greeter")) == original
+    assert sandbox.kubelocal_objects() == []
