@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint unit bench clean
+.PHONY: demo test lint unit extension-test bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,11 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-test: lint unit
+# The VS Code extension: its unit tests, then its .vsix (vscode-extension/kubelocal.vsix).
+extension-test:
+	cd vscode-extension && npm ci --no-audit --no-fund && npm test && npm run package
+
+test: lint unit extension-test
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
