@@ -1,8 +1,12 @@
 """Errors of the language server.
 
-    LanguageServerError          base of every error this package raises on purpose
-    └── (commands add theirs here: a later feature's connect/disconnect failures, each turned
-         into an LSP error response whose message says what to do next)
+    LanguageServerError          base of every error this package raises on purpose (none yet)
+
+The `kubelocal.server.*` commands (`commanding`) raise no exception type of their own: the engine's
+(`engine.errors.EngineError`, including `following.NoSession` for "connect first") and the kube
+layer's (`kube.errors.KubeError`) already say what to do, and are returned to the client as an LSP
+error response (`pygls.exceptions.JsonRpcServerError`, code `commanding.COMMAND_FAILED`) carrying
+that message; a cancelled connect answers RequestCancelled.
 
 Today nothing in the editing features raises on purpose: a problem in the file is a diagnostic, a
 setting of the wrong type is ignored with a window/logMessage, an unreachable cluster is an error

@@ -248,9 +248,10 @@ class KubelocalLanguageServer(LanguageServer):
 def build() -> KubelocalLanguageServer:
     """A server with every feature registered."""
     # Imported here: the feature modules import this one for the server's type.
-    from kubelocal.lsp import completing, configuring, fixing, hovering, outlining, syncing
+    from kubelocal.lsp import commanding, completing, configuring, fixing, hovering, outlining, syncing
 
     server = KubelocalLanguageServer()
-    for feature in (configuring, syncing, completing, hovering, fixing, outlining):
+    # `commanding` last: it wraps the `initialized` handler `configuring` registered.
+    for feature in (configuring, syncing, completing, hovering, fixing, outlining, commanding):
         feature.register(server)
     return server
