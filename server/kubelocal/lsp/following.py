@@ -5,7 +5,7 @@ Every change is pushed to the client as `kubelocal/sessionChanged` with the same
 `status` command returns.
 
 Re-attaching: the connection's tunnel lives in the process that connected. When the server starts
-(the editor reloaded) and the session state on disk (`engine.sessions`, `KUBELOCAL_HOME`) holds a
+(the editor reloaded) and the session state on disk (`engine.recording`, `KUBELOCAL_HOME`) holds a
 connected session whose process is alive — the CLI, or a previous server still running — the server
 reports it as connected and can read its environment (its 0600 env file) and disconnect it: it
 sends that process SIGTERM (it restores the workload and removes its record, as `kubelocal
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubelocal.config import model
-from kubelocal.engine import connecting, environment, sessions
+from kubelocal.engine import connecting, environment, recording
 from kubelocal.engine import errors as engine_errors
 from kubelocal.kube import loading, requesting
 
@@ -42,7 +42,7 @@ class NoSession(engine_errors.EngineError):
     """No connected session to act on."""
 
 
-def session_object(record: sessions.Record, *, local_ports: list[int] | None = None) -> dict[str, Any]:
+def session_object(record: recording.Record, *, local_ports: list[int] | None = None) -> dict[str, Any]:
     """The contract's Session from a session record (its `details` hold what `_open` saved)."""
     details = record.details
     redirected = details.get("redirected") or []
@@ -95,10 +95,10 @@ class Follower:
 
     # --- what the client sees ------------------------------------------------------------------
 
-    def _records(self) -> list[sessions.Record]:
-        return [r for r in sessions.all_records() if r.state == "connected" and r.alive]
+    def _records(self) -> list[recording.Record]:
+        return [r for r in recording.all_records() if r.state == "connected" and r.alive]
 
-    def _record(self, session_id: str | None) -> sessions.Record:
+    def _record(self, session_id: str | None) -> recording.Record:
         if self.session is not None and session_id in (None, self.session.session_id):
             return self.session.record
         records = [r for r in self._records() if session_id in (None, r.session_id)]
@@ -260,11 +260,11 @@ class _Redirected:
         self.workstation_port = workstation_port
 
 
-async def _disconnect_foreign(record: sessions.Record) -> None:
+async def _disconnect_foreign(record: recording.Record) -> None:
     if record.alive and record.pid != os.getpid():
         os.kill(record.pid, signal.SIGTERM)  # its process restores and removes its record
         deadline = time.monotonic() + FOREIGN_STOP_TIMEOUT
-        while sessions.path_of(record.session_id).exists():
+        while recording.path_of(record.session_id).exists():
             if time.monotonic() > deadline:
                 raise engine_errors.EngineError(
                     f"The process {record.pid} running session {record.session_id} did not finish within "
@@ -280,7 +280,7 @@ async def _disconnect_foreign(record: sessions.Record) -> None:
         failure = await connecting.replay(client, record)
     if failure is not None:
         raise failure
-    sessions.remove(record.session_id)
+    recording.remove(record.session_id)
 
 
 def _read_config(path: Path) -> Any:

@@ -12,7 +12,7 @@ Aspects:
 
 from __future__ import annotations
 
-from kubelocal.engine import connecting, environment, ledgers, sessions
+from kubelocal.engine import connecting, environment, ledgers, recording
 from kubelocal.lsp import commanding, following, server
 
 
@@ -68,14 +68,14 @@ def test_service_rows_carry_ports():
 
 
 def test_session_object_from_a_record():
-    record = sessions.Record(
+    record = recording.Record(
         session_id="abcd1234",
         context="dev",
         kubeconfig="",
         namespace="shop",
         service="greeter",
         pid=1,
-        host="h",
+        workstation="h",
         started="2026-01-01T00:00:00Z",
         ledger=ledgers.Ledger(session_id="abcd1234", namespace="shop"),
         state="connected",
