@@ -24,7 +24,7 @@ from pygls.workspace import text_document
 
 import kubelocal
 from kubelocal.config import checking, problems, schema
-from kubelocal.lsp import cluster_catalog, diagnostics, hovers, positions, schemas, settings
+from kubelocal.lsp import cluster_catalog, collecting, diagnostics, hovers, positions, schemas, settings
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ class KubelocalLanguageServer(LanguageServer):
         self._check_pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="kubelocal-check"
         )
+        self.idle_collection = collecting.IdleCollection()
 
     # -- talking to the client ------------------------------------------------------------------
 
@@ -131,6 +132,7 @@ class KubelocalLanguageServer(LanguageServer):
             if cached is not None and cached.version == version:
                 return cached
             result = await self._check_once(uri, version)
+            self.idle_collection.touch(asyncio.get_running_loop())
             if result is not None and self.is_current(uri, result.version):
                 self._checked[uri] = result
                 return result
@@ -157,9 +159,19 @@ class KubelocalLanguageServer(LanguageServer):
     def _check(
         self, uri: str, version: int | None, index: positions.TextIndex, max_size: int
     ) -> Checked | None:
-        """Check one version (in the check thread); skipped when a newer version exists already."""
+        """Check one version (in the check thread); skipped when a newer version exists already.
+
+        The garbage collector stays off meanwhile, and the check's objects are frozen out of its
+        walks afterwards (see `collecting`): they would otherwise cost a collection on every change.
+        """
         if not self.is_current(uri, version):
             return None
+        with collecting.paused_then_frozen():
+            return self._check_now(uri, version, index, max_size)
+
+    def _check_now(
+        self, uri: str, version: int | None, index: positions.TextIndex, max_size: int
+    ) -> Checked | None:
         text = index.text
         if len(text) > max_size:
             problem = problems.Problem(
@@ -242,6 +254,7 @@ class KubelocalLanguageServer(LanguageServer):
     def shutdown(self) -> None:
         self.cluster_reader.stop()
         self._check_pool.shutdown(wait=False, cancel_futures=True)
+        self.idle_collection.cancel()
         super().shutdown()
 
 
