@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import os
 import pathlib
+import socket
 import stat
 
 import pytest
@@ -219,3 +220,42 @@ async def test_a_dropped_port_forward_is_reestablished(sandbox, client):
     messages = [step.message for step in steps if step.name == "tunnel" and step.phase == "note"]
     assert any("dropped" in message for message in messages)
     assert any("restored after" in message for message in messages)
+
+
+async def test_a_port_taken_between_planning_and_binding_is_replaced_by_another(sandbox, client, monkeypatch):
+    """No-admin mode: another program binds a chosen port after the free-port check."""
+    held = socket.socket()
+    for candidate in range(55049, 56049):  # where the planner starts looking, as the original did
+        try:
+            held.bind(("127.0.0.1", candidate))
+            break
+        except OSError:
+            continue
+    held.listen()
+    held_port = held.getsockname()[1]
+    really_free = connecting._is_port_free
+    # The check says the held port is free (as it was a moment before) and every other port below
+    # it is taken, so the planner picks the held port first: the race, made certain.
+    monkeypatch.setattr(
+        connecting,
+        "_is_port_free",
+        lambda ip, port: port == held_port or (port > held_port and really_free(ip, port)),
+    )
+    await ready_deployment(sandbox, "greeter")
+    steps = []
+    try:
+        async with workstation_process() as port:
+            session = await connecting.connect(
+                client, options(workstation_ports=(port,)), progress=steps.append
+            )
+            try:
+                bound_ports = [bound_port for _, bound_port, _, _ in session.listeners.bound]
+                assert held_port not in bound_ports and bound_ports
+                assert any("was taken meanwhile" in (step.message or "") for step in steps)
+                catalog_port = int(session.environment["CATALOG_SERVICE_PORT"])
+                assert catalog_port in bound_ports
+            finally:
+                await session.disconnect()
+    finally:
+        held.close()
+    assert sandbox.kubelocal_objects() == []

@@ -234,6 +234,10 @@ def hosts_file(options: Options) -> str:
     return options.hosts_file or os.environ.get(HOSTS_FILE_ENV) or DEFAULT_HOSTS_FILE
 
 
+# A free port can be taken by another program between the check and the bind; this many tries.
+PORT_ATTEMPTS = 5
+
+
 def _can_write(path: str) -> bool:
     target = Path(path)
     if target.exists():
@@ -652,18 +656,24 @@ async def _open(
             if other != namespace
             if (found := await fetching.read_optional(client, resources.SERVICES, name=name, namespace=other))
         ]
-        endpoint_plan = endpoints.plan(
-            mode=mode,
-            namespace=namespace,
-            services=[*services, *elsewhere],
-            endpoint_slices=slices,
-            wanted_services=wanted,
-            external_endpoints=environment.external_endpoints(options.config),
-            target_ports=target.ports,
-            listen_ports=plan.listen_ports,
-            workstation_ports=options.workstation_ports,
-            is_port_free=_is_port_free,
-        )
+        # Ports another program took between planning and binding: the plan is made again without them.
+        taken: set[tuple[str, int]] = set()
+
+        def plan_endpoints() -> endpoints.EndpointPlan:
+            return endpoints.plan(
+                mode=mode,
+                namespace=namespace,
+                services=[*services, *elsewhere],
+                endpoint_slices=slices,
+                wanted_services=wanted,
+                external_endpoints=environment.external_endpoints(options.config),
+                target_ports=target.ports,
+                listen_ports=plan.listen_ports,
+                workstation_ports=options.workstation_ports,
+                is_port_free=lambda ip, port: (ip, port) not in taken and _is_port_free(ip, port),
+            )
+
+        endpoint_plan = plan_endpoints()
         session.plan = endpoint_plan
         for note in endpoint_plan.notes:
             progress(Step("endpoints", "note", note))
@@ -692,7 +702,20 @@ async def _open(
         )
         await session.tunnel.start(patience=options.ready_timeout)
     with _step(progress, timings, "listeners", f"{len(endpoint_plan.endpoints)} services on the workstation"):
-        await session.listeners.start(endpoint_plan, session.tunnel)
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            try:
+                await session.listeners.start(endpoint_plan, session.tunnel)
+                break
+            except workstation.PortTaken as error:
+                await session.listeners.stop()
+                # Hosts mode uses the services' real ports: another free port would not be the service's.
+                if endpoint_plan.mode is endpoints.Mode.HOSTS or attempt == PORT_ATTEMPTS:
+                    raise
+                taken.add((error.ip, error.port))
+                note = f"{error.ip}:{error.port} was taken meanwhile; choosing another port"
+                progress(Step("listeners", "note", note))
+                endpoint_plan = plan_endpoints()
+                session.plan = endpoint_plan
     with _step(progress, timings, "volumes", "the container's volume files"):
         directories = await _download_volumes(session, target=target, options=options)
         session.volume_directories = directories

@@ -23,6 +23,15 @@ from kubelocal_agent.protocol import errors as protocol_errors
 from kubelocal_agent.protocol import targets as agent_targets
 
 
+class PortTaken(OSError):
+    """A workstation address could not be bound: another program holds `ip`:`port`."""
+
+    def __init__(self, errno: int | None, message: str, *, ip: str, port: int) -> None:
+        super().__init__(errno, message)
+        self.ip = ip
+        self.port = port
+
+
 class Listeners:
     """The workstation listeners of one session; `stop` closes them and their connections."""
 
@@ -50,12 +59,18 @@ class Listeners:
                         accept, endpoint.workstation_ip, allocation.workstation_port
                     )
                 except OSError as error:
-                    raise OSError(
+                    advice = (
+                        "use the env-var mode, --hosts-mode env, to get free ports instead"
+                        if plan.mode is endpoints.Mode.HOSTS
+                        else "close that program or try again"
+                    )
+                    raise PortTaken(
                         error.errno,
                         f"cannot listen on {endpoint.workstation_ip}:{allocation.workstation_port} "
                         f"for service {endpoint.service}.{endpoint.namespace} ({error.strerror}); "
-                        "another program uses it "
-                        "(use the env-var mode, --hosts-mode env, to get free ports instead)",
+                        f"another program uses it ({advice})",
+                        ip=endpoint.workstation_ip,
+                        port=allocation.workstation_port,
                     ) from error
                 self._servers.append(server)
                 self.bound.append((endpoint.workstation_ip, allocation.workstation_port, host, port))
@@ -69,6 +84,7 @@ class Listeners:
             with contextlib.suppress(Exception):
                 await server.wait_closed()
         self._servers.clear()
+        self.bound.clear()
 
     def _track(self, coroutine: Any) -> None:
         task = asyncio.ensure_future(coroutine)
