@@ -364,6 +364,21 @@ def test_agent_pod_marked_even_when_not_ready_is_reported_as_redirected():
         resolve(world)
 
 
+def test_a_disconnected_sessions_terminating_agent_pod_does_not_count():
+    world = k.api_world()
+    agent_replica_set = k.replica_set(world["deployment"], name="api-agent0rs")
+    mark(agent_replica_set, session="ffff0000")
+    agent_pod = k.pod("api-agent0rs-q7w2e", owner=agent_replica_set)
+    mark(agent_pod, session="ffff0000")
+    agent_pod["metadata"]["deletionTimestamp"] = "2026-11-27T10:00:00Z"
+    world["pods"].append(agent_pod)
+    both = [world["replica_set"], agent_replica_set]
+    assert agent_pod["metadata"]["name"] not in resolve(world, replica_sets=both).pods
+    del agent_pod["metadata"]["deletionTimestamp"]
+    with pytest.raises(errors.AlreadyRedirected, match="ffff0000"):
+        resolve(world, replica_sets=both)
+
+
 def test_original_product_labels_are_another_tool():
     world = k.api_world()
     for p in world["pods"]:

@@ -114,6 +114,7 @@ def resolve(
             "Connect to a service that selects the pods of a Deployment, StatefulSet, ReplicaSet or Pod."
         )
 
+    # Only live pods count: a disconnected session's agent pod lingers for its grace period.
     matching = [pod for pod in pods if _selects(selector, pod) and _is_live(pod)]
     if not matching:
         raise errors.NoPods(
