@@ -38,7 +38,9 @@ class Settings:
     unconsumed data, at most `stream_window` of it on one stream, frames of at most `max_payload`.
     """
 
-    stream_window: int = 256 * 1024
+    # 1 MiB: a redirected stream crosses several busy hops, and 256 KiB left a bulk stream waiting
+    # for WINDOW_UPDATE about half the time. 16 such windows fill the connection window.
+    stream_window: int = 1024 * 1024
     connection_window: int = 16 * 1024 * 1024
     max_payload: int = frames.DEFAULT_MAX_PAYLOAD
     max_streams: int = 4096

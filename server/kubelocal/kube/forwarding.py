@@ -179,9 +179,12 @@ class _ForwardTransport(asyncio.Transport):
             while True:
                 await self._has_outgoing.wait()
                 while self._outgoing:
-                    chunk = bytes(self._outgoing[:MAX_FRAME])
-                    del self._outgoing[:MAX_FRAME]
-                    await self._websocket.send_bytes(prefix + chunk)
+                    # One copy per message (the channel byte and the data together); the views are
+                    # released before the buffer shrinks, as a bytearray with exports cannot resize.
+                    with memoryview(self._outgoing) as view, view[:MAX_FRAME] as head:
+                        message = prefix + head
+                    del self._outgoing[: len(message) - 1]
+                    await self._websocket.send_bytes(message)
                     if self._writing_paused and len(self._outgoing) <= WRITE_LOW_WATER:
                         self._writing_paused = False
                         self._protocol.resume_writing()
@@ -226,7 +229,8 @@ class _ForwardTransport(asyncio.Transport):
     def _on_frame(self, data: bytes) -> None:
         if not data:
             return
-        channel, payload = data[0], data[1:]
+        # A view, not a copy: the reader's buffer copies the payload anyway.
+        channel, payload = data[0], memoryview(data)[1:]
         if channel not in self._initialized:
             raise errors.ForwardError(f"unexpected channel {channel} in a single-port forward")
         if not self._initialized[channel]:
@@ -244,7 +248,7 @@ class _ForwardTransport(asyncio.Transport):
                 self._protocol.data_received(payload)
         elif payload:
             # The pod side failed (connection refused, pod gone): nothing more will flow.
-            self._error_text += payload.decode(errors="replace")
+            self._error_text += bytes(payload).decode(errors="replace")
             raise ConnectionResetError(f"port-forward {self._description}: {self._error_text}")
 
     def _fail(self, error: Exception) -> None:

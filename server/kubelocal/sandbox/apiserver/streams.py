@@ -34,6 +34,9 @@ BOOKMARK_SECONDS: web.AppKey[float] = web.AppKey("bookmark_seconds", float)
 PORT_FORWARD_PROTOCOLS = ("v4.channel.k8s.io",)
 _DEFAULT_WATCH_SECONDS = 1800.0
 CLOSE_GRACE_SECONDS = 1.0
+# One WebSocket message per read from the pod: larger reads mean fewer messages, TLS writes and
+# loop turns per byte on a busy loop (the sandbox shares it with the engine in tests and benchmarks).
+PORT_FORWARD_CHUNK = 256 * 1024
 
 
 def _line(event_type: str, obj: dict) -> bytes:
@@ -217,7 +220,7 @@ async def port_forward(
 
     async def pump(index: int, reader: asyncio.StreamReader) -> None:
         with contextlib.suppress(ConnectionError, RuntimeError):
-            while chunk := await reader.read(65536):
+            while chunk := await reader.read(PORT_FORWARD_CHUNK):
                 await send(2 * index, chunk)
 
     try:

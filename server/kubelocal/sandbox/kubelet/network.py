@@ -28,6 +28,10 @@ LOGGER = logging.getLogger(__name__)
 NETNS_DIR = pathlib.Path("/var/run/netns")
 ETC_NETNS_DIR = pathlib.Path("/etc/netns")
 CLONE_NEWNET = 0x40000000
+# Reader buffer limit of the connections the sandbox relays (service proxy, port-forward to a pod):
+# asyncio's 64 KiB default pauses and resumes the socket around every 256 KiB read, an extra
+# pair of epoll changes and loop turns per chunk; this bounds each connection at about 512 KiB.
+STREAM_LIMIT = 256 * 1024
 T = TypeVar("T")
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -101,7 +105,7 @@ async def connect_in(
     except BaseException:
         sock.close()
         raise
-    return await asyncio.open_connection(sock=sock)
+    return await asyncio.open_connection(sock=sock, limit=STREAM_LIMIT)
 
 
 async def listen_in(netns: str | None, host: str, port: int) -> socket.socket:

@@ -81,7 +81,7 @@ class ServiceProxy:
                     LOGGER.warning("the service proxy cannot listen on %s:%s (%s)", *frontend, error)
                 continue
             self._servers[frontend] = await asyncio.start_server(
-                lambda r, w, f=frontend: self._accept(f, r, w), sock=sock
+                lambda r, w, f=frontend: self._accept(f, r, w), sock=sock, limit=network.STREAM_LIMIT
             )
 
     def _accept(
