@@ -386,35 +386,12 @@ def run_env(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     path = Path(records[-1].details["env_file"])
     try:
-        variables = _parse_dotenv(path.read_text(encoding="utf-8"))
+        variables = environment.parse_dotenv(path.read_text(encoding="utf-8"))
     except OSError as error:
         print(f"kubelocal: cannot read {path}: {error.strerror}", file=sys.stderr)
         return EXIT_FAILED
     sys.stdout.write(environment.render(variables, args.format))
     return EXIT_OK
-
-
-def _parse_dotenv(text: str) -> dict[str, str]:
-    """Read back what `environment.render_dotenv` wrote (plain or double-quoted, escaped values)."""
-    variables = {}
-    escapes = {"\\\\": "\\", '\\"': '"', "\\n": "\n", "\\r": "\r", "\\t": "\t"}
-    for line in text.splitlines():
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        name, value = line.split("=", 1)
-        if value.startswith('"') and value.endswith('"') and len(value) >= 2:
-            body, out, index = value[1:-1], [], 0
-            while index < len(body):
-                pair = body[index : index + 2]
-                if pair in escapes:
-                    out.append(escapes[pair])
-                    index += 2
-                else:
-                    out.append(body[index])
-                    index += 1
-            value = "".join(out)
-        variables[name] = value
-    return variables
 
 
 def run_list_services(args: argparse.Namespace) -> int:

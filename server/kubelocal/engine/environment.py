@@ -366,6 +366,34 @@ def render_dotenv(variables: Mapping[str, str]) -> str:
     return "".join(line + "\n" for line in lines)
 
 
+_DOTENV_ESCAPES = {"\\\\": "\\", '\\"': '"', "\\n": "\n", "\\r": "\r", "\\t": "\t"}
+
+
+def parse_dotenv(text: str) -> dict[str, str]:
+    """Read back what `render_dotenv` wrote: plain values, or double-quoted ones with its escapes.
+
+    Blank lines, `#` comments and lines without `=` are skipped.
+    """
+    variables = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, _, value = line.partition("=")
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            inner, out, index = value[1:-1], [], 0
+            while index < len(inner):
+                pair = inner[index : index + 2]
+                if pair in _DOTENV_ESCAPES:
+                    out.append(_DOTENV_ESCAPES[pair])
+                    index += 2
+                else:
+                    out.append(inner[index])
+                    index += 1
+            value = "".join(out)
+        variables[name.strip()] = value
+    return variables
+
+
 def render_json(variables: Mapping[str, str]) -> str:
     return json.dumps(dict(sorted(variables.items())), indent=2, ensure_ascii=False) + "\n"
 

@@ -62,29 +62,6 @@ def session_object(record: recording.Record, *, local_ports: list[int] | None = 
     }
 
 
-def read_dotenv(text: str) -> dict[str, str]:
-    """Read back what `environment.render_dotenv` wrote (plain or double-quoted, escaped values)."""
-    variables = {}
-    escapes = {"\\\\": "\\", '\\"': '"', "\\n": "\n", "\\r": "\r", "\\t": "\t"}
-    for line in text.splitlines():
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        name, _, value = line.partition("=")
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            inner, out, index = value[1:-1], [], 0
-            while index < len(inner):
-                pair = inner[index : index + 2]
-                if pair in escapes:
-                    out.append(escapes[pair])
-                    index += 2
-                else:
-                    out.append(inner[index])
-                    index += 1
-            value = "".join(out)
-        variables[name.strip()] = value
-    return variables
-
-
 class Follower:
     def __init__(self, server: lsp_server.KubelocalLanguageServer) -> None:
         self.server = server
@@ -145,7 +122,7 @@ class Follower:
         record = self._record(session_id)
         path = Path(str(record.details.get("env_file", "")))
         try:
-            return read_dotenv(path.read_text(encoding="utf-8")), str(path)
+            return environment.parse_dotenv(path.read_text(encoding="utf-8")), str(path)
         except OSError as error:
             raise NoSession(
                 f"The environment of session {record.session_id} cannot be read from {path} "

@@ -112,4 +112,4 @@ def test_env_file_reads_back():
         "BACK": "c:\\dir",
         "EMPTY": "",
     }
-    assert following.read_dotenv(environment.render_dotenv(variables)) == variables
+    assert environment.parse_dotenv(environment.render_dotenv(variables)) == variables
