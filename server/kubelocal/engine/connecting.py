@@ -548,26 +548,23 @@ async def _replace(
         session.namespace,
         session.session_id,
     )
-    secret_pair = ledgers.create_pair(
-        _restore_secret(
+
+    def restore_secret() -> dict[str, Any]:
+        return _restore_secret(
             session_id,
             namespace,
             ledger=session.record.ledger,
             token=token,
             original=ledgers.original_record(target),
         )
-    )
+
+    secret_pair = ledgers.create_pair(restore_secret())
     config_map_pair = ledgers.create_pair(_agent_config_map(session_id, namespace))
     workload_pairs = ledgers.workload_pairs(plan)
-    # Every cluster change is recorded before the first is made, so the Secret carries the full list.
+    # Every cluster change is recorded before the first is made, so the Secret carries the full list:
+    # its body is made again once the ledger holds all of them.
     sequences = [session.record_pair(pair) for pair in (secret_pair, config_map_pair, *workload_pairs)]
-    secret_body = _restore_secret(
-        session_id,
-        namespace,
-        ledger=session.record.ledger,
-        token=token,
-        original=ledgers.original_record(target),
-    )
+    secret_body = restore_secret()
     first = session.record.ledger.entries[-len(sequences)]
     session._save(
         ledger=dataclasses.replace(
