@@ -149,6 +149,7 @@ def run(
 ) -> int:
     """Wait for the session to be gone, restore, clean up. Returns the exit code."""
     watch = restores.Watch(grace=args.grace, blind_grace=args.blind_grace)
+    last_seen = ""
     while True:
         try:
             url = args.status_url or discover_status_url(
@@ -160,6 +161,12 @@ def run(
             sleep(args.poll)
             continue
         status = fetch_status(url) if url else None
+        # Transitions only: a poll every few seconds must not flood the Job's log, but whoever
+        # reads it must see whether the agent answered and what it said.
+        seen = restores.describe_poll(url, status)
+        if seen != last_seen:
+            log.info("%s", seen)
+            last_seen = seen
         if watch.observe(clock(), status, agent_present=url is not None):
             break
         sleep(args.poll)

@@ -112,6 +112,21 @@ def recreated_pod(saved: Saved) -> dict[str, Any]:
     return pod
 
 
+def describe_poll(url: str | None, status: dict[str, Any] | None) -> str:
+    """One log line for a poll of the agent: which agent, and whether a session is connected.
+
+    Stable across polls that saw the same thing (idle seconds are left out), so the caller can log
+    transitions only.
+    """
+    if url is None:
+        return "no running agent pod"
+    if status is None:
+        return f"the agent at {url} does not answer"
+    if status.get("connected"):
+        return f"the agent at {url} answers: a session is connected"
+    return f"the agent at {url} answers: no session connected"
+
+
 class Watch:
     """Decides when to restore from successive status polls.
 

@@ -10,7 +10,8 @@ retried; a deleted workload is an error; a bare pod is deleted and recreated; cl
 label in an order that keeps RBAC until last, goes on past a refusal and refuses an empty
 selector; `run` waits, restores and cleans up, or only cleans up when the Secret is gone, and
 leaves the Secret when the restore fails; an API that cannot list the agent pods never counts as
-"no session"; the in-cluster client reads the service account.
+"no session"; the Job's log says, at each change only, whether the agent answered its /status and
+whether a session was connected; the in-cluster client reads the service account.
 """
 
 from __future__ import annotations
@@ -204,7 +205,8 @@ def test_clean_up_deletes_by_label_keeping_rbac_until_last_and_goes_on_past_a_re
         restore.clean_up(client, namespace=NS, selector=" ")
 
 
-def test_run_waits_for_the_session_to_be_gone_then_restores_and_cleans_up(api):
+def test_run_waits_for_the_session_to_be_gone_then_restores_and_cleans_up(api, caplog):
+    caplog.set_level("INFO", logger="kubelocal_agent.restore")
     api.put_object(DEPLOYMENT, json.loads(json.dumps(PATCHED)))
     api.put_object(SECRET, _secret(ORIGINAL))
     clock = FakeClock()
@@ -218,6 +220,32 @@ def test_run_waits_for_the_session_to_be_gone_then_restores_and_cleans_up(api):
     assert clock.now == 15.0, "three polls waited before the fourth said idle long enough"
     assert api.objects[DEPLOYMENT]["spec"] == ORIGINAL["spec"]
     assert len(api.calls("DELETE")) == len(restores.CLEANUP_COLLECTIONS)
+    seen = [record.getMessage() for record in caplog.records if "agent at" in record.getMessage()]
+    assert seen == [
+        f"the agent at {url} answers: a session is connected",
+        f"the agent at {url} answers: no session connected",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "expected"),
+    [
+        (None, None, "no running agent pod"),
+        ("http://10.0.0.5:47101/status", None, "the agent at http://10.0.0.5:47101/status does not answer"),
+        (
+            "http://a/status",
+            {"connected": True},
+            "the agent at http://a/status answers: a session is connected",
+        ),
+        (
+            "http://a/status",
+            {"connected": False, "idle_seconds": 4},
+            "the agent at http://a/status answers: no session connected",
+        ),
+    ],
+)
+def test_each_poll_is_described_without_its_idle_seconds(url, status, expected):
+    assert restores.describe_poll(url, status) == expected
 
 
 def test_run_only_cleans_up_when_the_secret_is_gone(api):

@@ -344,9 +344,12 @@ async def _disconnect(record: recording.Record, printer: Printer, *, timeout: fl
     )
     async with requesting.Client(cluster) as client:
         failure = await connecting.replay(client, record, progress=printer.step)
-    if failure is not None:
-        raise failure
-    recording.remove(record.session_id)
+        if failure is not None:
+            raise failure
+        try:
+            await connecting.wait_restored(client, record, timeout=timeout, progress=printer.step)
+        finally:
+            recording.remove(record.session_id)
     printer.say(f"Session {record.session_id} cleaned up (its process had stopped).")
     printer.emit({"event": "disconnected", "session": record.session_id})
 

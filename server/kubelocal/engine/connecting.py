@@ -54,6 +54,7 @@ from kubelocal.engine import (
     names,
     patches,
     recording,
+    restoring,
     targets,
     tunneling,
     workstation,
@@ -67,6 +68,10 @@ from kubelocal_agent import packing
 HOSTS_FILE_ENV = "KUBELOCAL_HOSTS_FILE"
 DEFAULT_HOSTS_FILE = "/etc/hosts"
 DEFAULT_RESTORE_TIMEOUT = 60.0
+# How long disconnect waits for the workload's restore rollout (the original pods back, the agent
+# pod gone) before it says so and returns.
+DEFAULT_ROLLOUT_TIMEOUT = 120.0
+ROLLOUT_POLL_SECONDS = 0.25
 MODES = {
     "auto": "auto",
     "hosts": endpoints.Mode.HOSTS.value,
@@ -168,8 +173,13 @@ class Session:
 
     # --- disconnect ------------------------------------------------------------------------------
 
-    async def disconnect(self) -> None:
-        """Undo everything, newest first; keeps going past failures and raises the first at the end."""
+    async def disconnect(self, *, rollout_timeout: float = DEFAULT_ROLLOUT_TIMEOUT) -> None:
+        """Undo everything, newest first; keeps going past failures and raises the first at the end.
+
+        Then waits (up to `rollout_timeout` seconds) until the workload's restore has rolled out,
+        so that a connect right after this one finds the service free; `RestoreNotFinished` if it
+        has not by then (everything kubelocal made is gone all the same).
+        """
         self._save(state="disconnecting")
         started = time.monotonic()
         self.progress(Step("disconnect", "begin", f"restoring {self.record.service}"))
@@ -177,8 +187,6 @@ class Session:
         if self.tunnel is not None:
             await self.tunnel.close()
         failure = await replay(self.client, self.record, progress=self.progress)
-        if failure is None:
-            recording.remove(self.session_id)
         self.progress(
             Step(
                 "disconnect",
@@ -189,6 +197,10 @@ class Session:
         )
         if failure is not None:
             raise failure
+        try:
+            await wait_restored(self.client, self.record, timeout=rollout_timeout, progress=self.progress)
+        finally:
+            recording.remove(self.session_id)
 
 
 async def replay(
@@ -219,6 +231,59 @@ async def replay(
         if progress is not None:
             progress(Step("disconnect", "note", entry.undo.summary))
     return failure
+
+
+async def wait_restored(
+    client: requesting.Client,
+    record: recording.Record,
+    *,
+    timeout: float = DEFAULT_ROLLOUT_TIMEOUT,
+    progress: Progress | None = None,
+) -> None:
+    """Poll until `restoring.pending` says the session's workload is back, as the step "rollout".
+
+    A record that never got as far as a workload has nothing to wait for. Raises
+    `errors.RestoreNotFinished` after `timeout` seconds, naming what is still in progress.
+    """
+    if not record.workload_kind or not record.workload_name:
+        return
+    kind, name, namespace = record.workload_kind, record.workload_name, record.namespace
+    resource = {
+        "Deployment": resources.DEPLOYMENTS,
+        "StatefulSet": resources.STATEFUL_SETS,
+        "ReplicaSet": resources.REPLICA_SETS,
+        "Pod": resources.PODS,
+    }.get(kind)
+    if resource is None:
+        return
+    started = time.monotonic()
+    timings: dict[str, float] = {}
+    report = progress or (lambda step: None)
+    last = ""
+    with _step(report, timings, "rollout", f"waiting for {kind} {name} to be back"):
+        while True:
+            workload, session_pods = await asyncio.gather(
+                fetching.read_optional(client, resource, name=name, namespace=namespace),
+                fetching.list_objects(
+                    client,
+                    resources.PODS,
+                    namespace=namespace,
+                    label_selector=f"{names.SESSION_LABEL}={record.session_id}",
+                ),
+            )
+            reason = restoring.pending(kind=kind, workload=workload, session_pods=session_pods)
+            if reason is None:
+                break
+            if reason != last:
+                report(Step("rollout", "note", reason))
+                last = reason
+            if time.monotonic() - started > timeout:
+                raise errors.RestoreNotFinished(
+                    f"{kind} {namespace}/{name} has its original spec back, but its rollout has not "
+                    f"finished within {timeout:.0f} s ({reason}). Check it with `kubectl rollout status "
+                    f"{kind.lower()}/{name} -n {namespace}` (or `kubectl describe`) before connecting again."
+                )
+            await asyncio.sleep(ROLLOUT_POLL_SECONDS)
 
 
 @contextlib.contextmanager
@@ -286,7 +351,11 @@ async def recover_crashed(
             )
         failure = await replay(client, record, progress=progress)
         if failure is None:
-            recording.remove(record.session_id)
+            # The service is resolved next: the crashed session's agent pod must be gone by then.
+            try:
+                await wait_restored(client, record, progress=progress)
+            finally:
+                recording.remove(record.session_id)
             recovered.append(record.session_id)
     return recovered
 

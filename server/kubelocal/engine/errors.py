@@ -20,7 +20,8 @@ Exception tree::
     ├── EndpointError                no workstation address can be allocated
     ├── ModeError                    the requested workstation mode is impossible here
     ├── EnvironmentPlanError         the config's env cannot be expanded (unknown service, volume...)
-    └── LaunchError                  a debug configuration cannot receive the environment
+    ├── LaunchError                  a debug configuration cannot receive the environment
+    └── RestoreNotFinished           the workload's spec is back but its rollout did not finish in time
 
 Secret values never appear in these messages: they name variables, objects and ports only.
 """
@@ -108,3 +109,7 @@ class EnvironmentPlanError(EngineError):
 
 class LaunchError(EngineError):
     pass
+
+
+class RestoreNotFinished(EngineError):
+    """Disconnect put the original spec back, but the rollout did not finish within the timeout."""

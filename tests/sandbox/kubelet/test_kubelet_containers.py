@@ -1,8 +1,9 @@
 """Containers end to end: env from every source and volumes as the process sees them (mount
 paths that do not exist on the workstation, read-only projections, a shared emptyDir, hostname),
 the workstation's files untouched afterwards, init containers, restartPolicy Never / OnFailure /
-Always with back-off and previous logs, config errors until the ConfigMap appears, probes making
-a pod ready and restarting it, exec inside a container, sidecar init containers, stand-ins
+Always with back-off and previous logs, config errors until the ConfigMap appears, an image of a
+`.invalid` registry failing to pull (ErrImagePull, then ImagePullBackOff) without running anything,
+probes making a pod ready and restarting it, exec inside a container, sidecar init containers, stand-ins
 answering on declared and targeted ports (stand-in init and Job containers completing at once), logs
 (tail, previous, follow), termination grace periods with postStart/preStop hooks, a zipapp from a
 ConfigMap run on a stock Python image (how kubelocal's agent runs), ConfigMap volumes following
@@ -169,6 +170,26 @@ async def test_missing_config_map_waits_then_starts_when_it_appears(kubelet, res
     resolver.add_config_map("late", {"color": "teal"})
     assert (await finished(kubelet, pod))["phase"] == "Succeeded"
     assert kubelet.read_log("default", "late", None) == b"teal\n"
+
+
+async def test_an_image_that_cannot_be_pulled_waits_in_image_pull_back_off(kubelet, resolver):
+    container = python_container("print('must not run')")
+    container["image"] = "registry.invalid/kubelocal/agent:missing"
+    pod = make_pod("unpullable", [container], restartPolicy="Always")
+    await kubelet.sync_pod(pod)
+
+    def waiting_reason():
+        return kubelet.pod_status(pod)["containerStatuses"][0]["state"].get("waiting", {}).get("reason")
+
+    await wait_for(lambda: waiting_reason() == "ErrImagePull", what="ErrImagePull")
+    message = kubelet.pod_status(pod)["containerStatuses"][0]["state"]["waiting"]["message"]
+    assert "lookup registry.invalid: no such host" in message
+    await wait_for(lambda: waiting_reason() == "ImagePullBackOff", what="ImagePullBackOff")
+    assert kubelet.pod_status(pod)["phase"] == "Pending"
+    with pytest.raises(errors.ContainerNotFound, match="waiting to start"):  # it never ran
+        kubelet.read_log("default", "unpullable", None)
+    failed = [e for e in resolver.events if e["reason"] == "Failed"]
+    assert len(failed) == 1 and "Failed to pull image" in failed[0]["message"]
 
 
 async def test_restart_policies(kubelet):

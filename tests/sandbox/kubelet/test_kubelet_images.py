@@ -1,6 +1,7 @@
 """The image registry: stock Python images run with the workstation's Python (program names and
 default CMD), registered images (API and JSON file) follow entrypoint/cmd override rules, other
-images get no program (a stand-in runs), and a malformed registry file is reported."""
+images get no program (a stand-in runs), images of a `.invalid` registry fail to pull (and
+only those), and a malformed registry file is reported."""
 
 from __future__ import annotations
 
@@ -77,3 +78,20 @@ def test_a_malformed_registry_file_is_reported_with_its_path(tmp_path):
     (tmp_path / "images.json").write_text('["not", "a", "mapping"]')
     with pytest.raises(ValueError, match=r"images\.json is not a valid image registry"):
         images.Registry(images_file=tmp_path / "images.json")
+
+
+@pytest.mark.parametrize(
+    ("image", "fails"),
+    [
+        ("registry.invalid/kubelocal/agent:missing", True),
+        ("registry.invalid:5000/agent", True),
+        ("example.com/agent:1", False),
+        ("invalid/agent:1", False),  # a Docker Hub user named "invalid", not a registry
+        ("python:3.12-slim", False),
+    ],
+)
+def test_only_images_of_a_dot_invalid_registry_fail_to_pull(image, fails):
+    failure = images.pull_failure(image)
+    assert (failure is not None) is fails
+    if fails:
+        assert f'Failed to pull image "{image}"' in failure and "no such host" in failure

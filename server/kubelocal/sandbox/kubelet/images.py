@@ -7,7 +7,10 @@
 - Registered images (the sample app's `kubelocal-samples/<name>:<tag>`) run the program the
   registry names for them, with Kubernetes' rules: the container's `command` replaces the image's
   entrypoint, its `args` replace the image's default args.
-- Every other image has no program: the kubelet runs a stand-in for it (see `standin`).
+- Every other image has no program: the kubelet runs a stand-in for it (see `standin`), except
+  images of a registry under `.invalid` (a top-level domain reserved never to resolve, RFC 2606):
+  they fail to pull, as on a real cluster (`pull_failure`), so "an image that does not exist" can
+  be tested the same way here and there.
 
 Registrations come from `register()` and from a JSON file, by default `samples/images.json` in
 the repository (or the file named by $KUBELOCAL_SANDBOX_IMAGES), read when present:
@@ -58,6 +61,23 @@ def repository(image: str) -> str:
     last_slash = name.rfind("/")
     colon = name.rfind(":")
     return name[:colon] if colon > last_slash else name
+
+
+def registry_host(image: str) -> str:
+    """The registry host of an image reference ("" for Docker Hub's short names)."""
+    first, slash, _ = image.partition("/")
+    return first if slash and ("." in first or ":" in first or first == "localhost") else ""
+
+
+def pull_failure(image: str) -> str | None:
+    """Why pulling `image` fails, worded as the kubelet words it; None when it can be "pulled"."""
+    host = registry_host(image)
+    if host.split(":")[0].endswith(".invalid"):
+        return (
+            f'Failed to pull image "{image}": failed to resolve reference "{image}": '
+            f"dial tcp: lookup {host.split(':')[0]}: no such host"
+        )
+    return None
 
 
 def is_python_program(program: str) -> bool:

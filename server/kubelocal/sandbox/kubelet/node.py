@@ -572,6 +572,17 @@ class Kubelet:
     ) -> statuses.Termination | None:
         """One run of a container, from start to exit; None when it could not be configured."""
         name = container["name"]
+        pull_failure = images.pull_failure(container.get("image", ""))
+        if pull_failure is not None:
+            # The first failed pull says ErrImagePull; the kubelet then backs off and says so.
+            if state.reason in ("ErrImagePull", "ImagePullBackOff"):
+                state.state, state.reason = "waiting", "ImagePullBackOff"
+                state.message = f'Back-off pulling image "{container.get("image", "")}"'
+            else:
+                state.state, state.reason, state.message = "waiting", "ErrImagePull", pull_failure
+                self._event(pod, reason="Failed", message=pull_failure, event_type="Warning", once=True)
+            self._notify(pod)
+            return None
         try:
             env = self._container_env(pod, container)
             command, args = environment.expand_command(container, env)
