@@ -9,8 +9,8 @@ answers, which gets `--blind-grace`) it:
 1. reads the saved workload from the Secret `--secret` (see `restores` for its format); a Secret
    already gone means the engine restored on its own, so only the clean-up remains;
 2. puts the workload back (PUT of the saved spec, or delete-and-recreate for a bare pod);
-3. deletes every object labelled `--selector` (Secrets, ConfigMaps, Jobs, RoleBindings, Roles,
-   ServiceAccounts, in that order), this Job included, and exits 0.
+3. deletes every object labelled `--selector` (Secrets, ConfigMaps, then Jobs: this Job last,
+   whose ServiceAccount, Role and RoleBinding the garbage collector removes with it), exits 0.
 
 If step 2 fails it exits 1 without cleaning up, so the Job's retry finds the Secret again.
 The agent's address is `--status-url`, or found through the API from the agent pod's label

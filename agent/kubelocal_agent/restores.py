@@ -33,14 +33,14 @@ WORKLOAD_PATHS = {
     "Pod": "/api/v1/namespaces/{namespace}/pods/{name}",
 }
 
-# Deleted in this order: the RBAC objects last, because the restore needs them until the end.
+# Deleted in this order, the Job last: deleting it stops this very pod (SIGTERM), and its
+# ServiceAccount, Role and RoleBinding, which the engine made dependents of the Job, go with it
+# through the garbage collector. Deleting those here would revoke the restore's own permissions
+# before the end (RBAC is enforced on real clusters) and leave the rest behind.
 CLEANUP_COLLECTIONS = (
     "/api/v1/namespaces/{namespace}/secrets",
     "/api/v1/namespaces/{namespace}/configmaps",
     "/apis/batch/v1/namespaces/{namespace}/jobs",
-    "/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings",
-    "/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles",
-    "/api/v1/namespaces/{namespace}/serviceaccounts",
 )
 
 _SERVER_FIELDS = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "selfLink")

@@ -7,11 +7,12 @@ gone, one that never answered gets a longer blind grace; an answer resets the si
 Secret's content is checked with messages saying what is wrong; the PUT body is the current object
 with the saved spec, labels and annotations and the current resourceVersion; conflicts are
 retried; a deleted workload is an error; a bare pod is deleted and recreated; clean-up deletes by
-label in an order that keeps RBAC until last, goes on past a refusal and refuses an empty
-selector; `run` waits, restores and cleans up, or only cleans up when the Secret is gone, and
-leaves the Secret when the restore fails; an API that cannot list the agent pods never counts as
-"no session"; the Job's log says, at each change only, whether the agent answered its /status and
-whether a session was connected; the in-cluster client reads the service account.
+label with its own Job last (never its RBAC objects, which go with the Job), goes on past a
+refusal and refuses an empty selector; `run` waits, restores and cleans up, or only cleans up
+when the Secret is gone, and leaves the Secret when the restore fails; an API that cannot list
+the agent pods never counts as "no session"; the Job's log says, at each change only, whether
+the agent answered its /status and whether a session was connected; the in-cluster
+client reads the service account.
 """
 
 from __future__ import annotations
@@ -186,21 +187,16 @@ def test_a_bare_pod_is_deleted_and_recreated(api):
     assert "uid" not in api.objects[pod_path]["metadata"]
 
 
-def test_clean_up_deletes_by_label_keeping_rbac_until_last_and_goes_on_past_a_refusal(api):
+def test_clean_up_deletes_by_label_its_own_job_last_and_goes_on_past_a_refusal(api):
     api.forbidden.add(f"/api/v1/namespaces/{NS}/configmaps")
     client = kubeapi.Client(base_url=api.base_url)
     done = restore.clean_up(client, namespace=NS, selector="kubelocal.dev/session=s1")
     deletes = api.calls("DELETE")
-    assert [path.rsplit("/", 1)[1] for path, _q, _b in deletes] == [
-        "secrets",
-        "configmaps",
-        "jobs",
-        "rolebindings",
-        "roles",
-        "serviceaccounts",
-    ]
+    # Never its own RBAC objects: that would revoke its permissions; they go with the Job.
+    assert [path.rsplit("/", 1)[1] for path, _q, _b in deletes] == ["secrets", "configmaps", "jobs"]
     assert all(query["labelSelector"] == "kubelocal.dev/session=s1" for _p, query, _b in deletes)
-    assert f"/api/v1/namespaces/{NS}/configmaps" not in done and len(done) == 5
+    assert all(query["propagationPolicy"] == "Background" for _p, query, _b in deletes)
+    assert f"/api/v1/namespaces/{NS}/configmaps" not in done and len(done) == 2
     with pytest.raises(errors.RestoreError, match="empty label selector"):
         restore.clean_up(client, namespace=NS, selector=" ")
 

@@ -3,12 +3,11 @@
 Pods are not processes here. A pod whose container runs kubelocal's agent (`agent.pyz`) gets the
 real agent (`kubelocal_agent.serving.Agent`) started in this event loop, with the token its
 Secret holds, listening on its real port numbers at a loopback address of its own (127.R.0.N,
-standing in for the pod IP); any other pod gets an "app"
-that answers `<pod name>: <request>` on every declared port. `open_pod_port` (the API server's
-pods/portforward) connects to those. Statuses are Running and Ready at once; a pod whose image
-is `example/broken` gets ImagePullBackOff instead. A restore Job's pod runs the agent's real
-restore mode in a thread against the REST app (`api_url`, `api_token`); stopping the pod stops
-that thread at its next poll, so nothing outlives the test.
+standing in for the pod IP); any other pod gets an "app" that answers `<pod name>: <request>` on
+every declared port. `open_pod_port` (the API server's pods/portforward) connects to those.
+Statuses are Running and Ready at once. A restore Job's pod runs the agent's real restore mode
+in a thread against the REST app (`api_url`, `api_token`); stopping the pod stops that thread at
+its next poll, so nothing outlives the test.
 """
 
 from __future__ import annotations
@@ -22,8 +21,6 @@ import threading
 
 from kubelocal.sandbox import errors, kinds, store
 from kubelocal_agent import kubeapi, restore, serving
-
-BROKEN_IMAGE = "example/broken"
 
 
 class _Stopped(Exception):
@@ -52,8 +49,6 @@ class InProcessNode:
         self.api_url = ""
         self.api_token = ""
         self._restores: dict[tuple[str, str], tuple[threading.Event, asyncio.Future]] = {}
-        self.restore_exits: list[int] = []
-        self._forwarded: list[asyncio.StreamWriter] = []
 
     # --- the kubelet API ---------------------------------------------------------------------------
 
@@ -73,9 +68,7 @@ class InProcessNode:
             return
         container = pod["spec"]["containers"][0]
         command = container.get("command") or []
-        if container.get("image") == BROKEN_IMAGE:
-            self._statuses[key] = self._status(pod, ready=False, waiting="ImagePullBackOff")
-        elif any(part.endswith("agent.pyz") for part in command) and "restore" not in command:
+        if any(part.endswith("agent.pyz") for part in command) and "restore" not in command:
             await self._start_agent(key, pod, container, command)
             self._statuses[key] = self._status(pod, ready=True)
         elif "restore" in command:
@@ -95,19 +88,7 @@ class InProcessNode:
         bound = self._ports.get((namespace, name), {}).get(port)
         if bound is None:
             raise ConnectionRefusedError(f"nothing listens on port {port} of pod {namespace}/{name}")
-        reader, writer = await asyncio.open_connection(*bound)
-        self._forwarded.append(writer)
-        return reader, writer
-
-    def drop_port_forwards(self) -> int:
-        """Cut every connection made for a port-forward, as a node or network failure would."""
-        dropped = 0
-        for writer in self._forwarded:
-            if not writer.is_closing():
-                writer.transport.abort()
-                dropped += 1
-        self._forwarded.clear()
-        return dropped
+        return await asyncio.open_connection(*bound)
 
     async def stop(self) -> None:
         for key in list(self._statuses):
@@ -186,7 +167,6 @@ class InProcessNode:
     def _restore_finished(self, key, future) -> None:
         if future.cancelled() or future.exception() is not None:
             return
-        self.restore_exits.append(future.result())
         status = self._statuses.get(key)
         if status is not None and future.result() == 0:
             status["phase"] = "Succeeded"

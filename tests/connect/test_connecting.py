@@ -1,4 +1,6 @@
-"""Connect and disconnect against the in-process cluster (real agent, REST app, controllers).
+"""Connect and disconnect against the in-process cluster (real agent, REST app, controllers), for
+what needs no real pods; the error paths, crash recovery and a dropped port-forward run on real
+pods in `test_e2e.py` and `test_e2e_cli.py`.
 
 Aspects: traffic arriving at the agent's pod port reaches the workstation process and the answer
 comes back; the workload is replaced by the agent (image, session label, probes gone) with the
@@ -7,28 +9,22 @@ other services at workstation endpoints and is written 0600; volume files are do
 workstation directory (Kubernetes' symlink layout kept) and removed on disconnect; env-var mode
 listens on 127.0.0.1 free ports; hosts mode writes a block mapping the service names to the
 127.1.1.x listeners and removes it byte for byte; disconnect restores the workload exactly and
-leaves nothing (objects, session file, env file); an agent that cannot start, a wrong service,
-namespace or container give clear errors and leave the cluster clean; a dropped port-forward is
-re-established (with progress messages) and traffic flows again; a crashed session is cleaned up
-by the next connect.
+leaves nothing (objects, session file, env file); a workstation port taken between planning and
+binding is replaced by another.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import os
 import pathlib
 import socket
 import stat
 
-import pytest
 from connect_cluster import NAMESPACE, comparable
-from in_process_node import BROKEN_IMAGE
 
-from kubelocal.engine import connecting, errors, hosts, names, recording
-from kubelocal.kube import errors as kube_errors
+from kubelocal.engine import connecting, hosts, names, recording
 from kubelocal.sandbox import kinds
 
 
@@ -158,68 +154,6 @@ async def test_hosts_mode_maps_names_to_the_listeners_and_removes_the_block(sand
     finally:
         await session.disconnect()
     assert pathlib.Path(hosts_file).read_bytes() == before
-
-
-async def test_an_agent_that_cannot_start_is_reported_and_undone(sandbox, client):
-    original = comparable(await ready_deployment(sandbox, "greeter"))
-    with pytest.raises(kube_errors.PodCannotStart, match="ImagePullBackOff"):
-        await connecting.connect(client, options(agent_image=BROKEN_IMAGE), progress=lambda step: None)
-    assert comparable(await ready_deployment(sandbox, "greeter")) == original
-    assert sandbox.kubelocal_objects() == []
-    assert recording.all_records() == []
-
-
-@pytest.mark.parametrize(
-    ("overrides", "error", "message"),
-    [
-        ({"service": "nope"}, errors.ServiceNotFound, "Service 'nope' was not found in namespace 'shop'"),
-        ({"namespace": "elsewhere"}, kube_errors.NamespaceNotFound, "Namespace 'elsewhere' does not exist"),
-        ({"container": "sidecar"}, errors.ContainerNotFound, "no container 'sidecar'; they have app"),
-    ],
-)
-async def test_wrong_names_give_clear_errors_and_change_nothing(sandbox, client, overrides, error, message):
-    original = comparable(await ready_deployment(sandbox, "greeter"))
-    with pytest.raises(error, match=message):
-        await connecting.connect(client, options(**overrides), progress=lambda step: None)
-    assert comparable(sandbox.get(kinds.DEPLOYMENTS, "greeter")) == original
-    assert sandbox.kubelocal_objects() == []
-
-
-async def test_a_crashed_session_is_cleaned_up_by_the_next_connect(sandbox, client):
-    original = comparable(await ready_deployment(sandbox, "greeter"))
-    crashed = await connecting.connect(client, options(), progress=lambda step: None)
-    # The process "dies": its tunnel and listeners go, its record stays with a pid that is gone.
-    await crashed.listeners.stop()
-    await crashed.tunnel.close()
-    recording.save(dataclasses.replace(recording.load(crashed.session_id), pid=2**22 + 1))
-    notes = []
-    session = await connecting.connect(client, options(), progress=notes.append)
-    try:
-        assert any(f"crashed session {crashed.session_id}" in step.message for step in notes)
-        assert [record.session_id for record in recording.all_records()] == [session.session_id]
-    finally:
-        await session.disconnect()
-    assert comparable(await ready_deployment(sandbox, "greeter")) == original
-    assert sandbox.kubelocal_objects() == []
-
-
-async def test_a_dropped_port_forward_is_reestablished(sandbox, client):
-    await ready_deployment(sandbox, "greeter")
-    steps = []
-    async with workstation_process() as port:
-        session = await connecting.connect(client, options(workstation_ports=(port,)), progress=steps.append)
-        try:
-            assert sandbox.node.drop_port_forwards() >= 1
-            pod_address = sandbox.node.address_of(NAMESPACE, session.agent_pod, 8080)
-            async with asyncio.timeout(30):
-                while session.tunnel.reconnects < 1:
-                    await asyncio.sleep(0.05)
-            assert await ask(*pod_address, b"after the drop") == b"workstation: after the drop"
-        finally:
-            await session.disconnect()
-    messages = [step.message for step in steps if step.name == "tunnel" and step.phase == "note"]
-    assert any("dropped" in message for message in messages)
-    assert any("restored after" in message for message in messages)
 
 
 async def test_a_port_taken_between_planning_and_binding_is_replaced_by_another(sandbox, client, monkeypatch):

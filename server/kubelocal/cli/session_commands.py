@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from kubelocal.cli import config_commands
 from kubelocal.config import checking, problems
 from kubelocal.engine import connecting, endpoints, environment, recording
 from kubelocal.engine import errors as engine_errors
@@ -163,11 +164,16 @@ def _read_config(path: Path | None, printer: Printer) -> Any:
         ) from error
     failing = [p for p in result.problems if p.severity is problems.Severity.ERROR]
     for problem in result.problems:
-        printer.say(f"{path}: {problem.severity.value}: {problem.message} [{problem.code}]")
+        if problem.severity is not problems.Severity.ERROR:
+            printer.say(config_commands.format_problem(str(path), problem))
     if failing:
+        # The errors are in the message itself, so `--json` readers get them too; nothing in the
+        # cluster has been touched yet.
+        listed = "\n".join(f"  {config_commands.format_problem(str(path), p)}" for p in failing)
         raise engine_errors.EngineError(
-            f"{path} has {len(failing)} error(s) (listed above). Fix them (`kubelocal config check {path}`) "
-            "and connect again."
+            f"{path} has {len(failing)} error(s):\n{listed}\n"
+            f"Fix them (`kubelocal config check {path}`) and connect again; "
+            "nothing was changed in the cluster."
         )
     return result.model
 

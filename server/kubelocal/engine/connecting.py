@@ -60,7 +60,7 @@ from kubelocal.engine import (
     workstation,
 )
 from kubelocal.kube import errors as kube_errors
-from kubelocal.kube import fetching, forwarding, requesting, resources, watching
+from kubelocal.kube import fetching, forwarding, patching, requesting, resources, watching
 from kubelocal.kube import pods as kube_pods
 from kubelocal_agent import errors as agent_errors
 from kubelocal_agent import packing
@@ -481,9 +481,10 @@ def restore_objects(
     """ServiceAccount, Role, RoleBinding and Job of the restore, in creation order.
 
     The Role allows exactly what the restore mode does: read its Secret, find the agent pod,
-    read and update (or recreate) that one workload, and delete the session's labelled objects.
-    Deleting by label needs `deletecollection`, which RBAC cannot narrow to a label: it is
-    limited to the namespace and to the kinds kubelocal creates.
+    read and update (or recreate) that one workload, and delete the session's labelled Secrets,
+    ConfigMaps and Jobs (its own ServiceAccount, Role and RoleBinding are the Job's dependents,
+    removed by the garbage collector). Deleting by label needs `deletecollection`, which RBAC
+    cannot narrow to a label: it is limited to the namespace and to those kinds.
     """
     name = names.restore_job_name(session_id)
     rbac_labels = names.labels_for(session_id, names.COMPONENT_RESTORE_RBAC)
@@ -508,17 +509,9 @@ def restore_objects(
             "verbs": ["get", "update", "delete", "create"] if target.kind == "Pod" else ["get", "update"],
             **({} if target.kind == "Pod" else {"resourceNames": [target.name]}),
         },
-        {
-            "apiGroups": [""],
-            "resources": ["secrets", "configmaps", "serviceaccounts"],
-            "verbs": ["deletecollection"],
-        },
+        {"apiGroups": [""], "resources": ["secrets", "configmaps"], "verbs": ["deletecollection"]},
+        # Its own ServiceAccount, Role and RoleBinding go with the Job (garbage collection).
         {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["deletecollection"]},
-        {
-            "apiGroups": ["rbac.authorization.k8s.io"],
-            "resources": ["roles", "rolebindings"],
-            "verbs": ["deletecollection"],
-        },
     ]
     command = [
         "python",
@@ -668,14 +661,53 @@ async def _replace(
     with _step(
         progress, timings, "restore-job", f"restores after {options.restore_timeout:g} s without a session"
     ):
-        for body in restore_objects(
+        bodies = restore_objects(
             session_id=session_id,
             namespace=namespace,
             target=target,
             image=options.agent_image,
             grace=options.restore_timeout,
-        ):
+        )
+        for body in bodies:
             await session.do(ledgers.create_pair(body))
+        await _make_dependents_of_the_job(session.client, namespace=namespace, bodies=bodies)
+
+
+async def _make_dependents_of_the_job(
+    client: requesting.Client, *, namespace: str, bodies: Sequence[dict[str, Any]]
+) -> None:
+    """Give the restore Job's ServiceAccount, Role and RoleBinding an ownerReference to the Job.
+
+    The restore mode cannot delete them itself: removing any one of the three revokes its own
+    permissions (RBAC is enforced on real clusters), and deleting its Job stops its pod. So it
+    deletes its Job last and the garbage collector removes these with it. They exist before the
+    Job (its pod needs them at once), hence a patch once the Job's uid is known.
+    """
+    *rbac, job = bodies
+    created = await fetching.read(client, resources.JOBS, name=job["metadata"]["name"], namespace=namespace)
+    owner = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "name": created["metadata"]["name"],
+        "uid": created["metadata"]["uid"],
+    }
+    kinds = {
+        "ServiceAccount": resources.SERVICE_ACCOUNTS,
+        "Role": resources.ROLES,
+        "RoleBinding": resources.ROLE_BINDINGS,
+    }
+    await asyncio.gather(
+        *(
+            patching.merge_patch(
+                client,
+                kinds[body["kind"]],
+                name=body["metadata"]["name"],
+                namespace=namespace,
+                patch={"metadata": {"ownerReferences": [owner]}},
+            )
+            for body in rbac
+        )
+    )
 
 
 async def _open(
