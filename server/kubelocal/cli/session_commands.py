@@ -78,7 +78,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     disconnect.add_argument(
         "--all", action="store_true", help="every session on this workstation (the default without --session)"
     )
-    disconnect.add_argument("--timeout", type=float, default=60.0)
+    disconnect.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="seconds to wait for the session's process, and for the restore rollout (default 60)",
+    )
     disconnect.add_argument("--json", action="store_true")
     disconnect.set_defaults(handler=run_disconnect)
 
