@@ -10,7 +10,7 @@ workstation directory (Kubernetes' symlink layout kept) and removed on disconnec
 listens on 127.0.0.1 free ports; hosts mode writes a block mapping the service names to the
 127.1.1.x listeners and removes it byte for byte; disconnect restores the workload exactly and
 leaves nothing (objects, session file, env file); a workstation port taken between planning and
-binding is replaced by another.
+binding is replaced by another; the wait for the restore rollout is bounded and says what is left.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ import pathlib
 import socket
 import stat
 
+import pytest
 from connect_cluster import NAMESPACE, comparable
 
-from kubelocal.engine import connecting, hosts, names, recording
+from kubelocal.engine import connecting, errors, hosts, names, recording
 from kubelocal.sandbox import kinds
 
 
@@ -192,4 +193,23 @@ async def test_a_port_taken_between_planning_and_binding_is_replaced_by_another(
                 await session.disconnect()
     finally:
         held.close()
+    assert sandbox.kubelocal_objects() == []
+
+
+async def test_waiting_for_a_restore_that_does_not_finish_says_what_is_left(sandbox, client):
+    """The rollout wait is bounded: here the agent is still in place, so it can only time out."""
+    await ready_deployment(sandbox, "greeter")
+    session = await connecting.connect(client, options(), progress=lambda step: None)
+    steps = []
+    try:
+        with pytest.raises(errors.RestoreNotFinished) as raised:
+            await connecting.wait_restored(client, session.record, timeout=0, progress=steps.append)
+        message = str(raised.value)
+        assert f"agent pod {session.agent_pod} still running" in message
+        assert f"kubectl rollout status deployment/greeter -n {NAMESPACE}" in message
+        assert [step.message for step in steps if step.phase == "note"] == [
+            f"agent pod {session.agent_pod} still running"
+        ]
+    finally:
+        await session.disconnect()
     assert sandbox.kubelocal_objects() == []
