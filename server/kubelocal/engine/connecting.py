@@ -51,6 +51,7 @@ from kubelocal.engine import (
     executing,
     hosts,
     ledgers,
+    manifests,
     names,
     patches,
     recording,
@@ -478,121 +479,19 @@ def _agent_config_map(session_id: str, namespace: str) -> dict[str, Any]:
 def restore_objects(
     *, session_id: str, namespace: str, target: targets.Target, image: str, grace: float
 ) -> list[dict[str, Any]]:
-    """ServiceAccount, Role, RoleBinding and Job of the restore, in creation order.
-
-    The Role allows exactly what the restore mode does: read its Secret, find the agent pod,
-    read and update (or recreate) that one workload, and delete the session's labelled Secrets,
-    ConfigMaps and Jobs (its own ServiceAccount, Role and RoleBinding are the Job's dependents,
-    removed by the garbage collector). Deleting by label needs `deletecollection`, which RBAC
-    cannot narrow to a label: it is limited to the namespace and to those kinds.
+    """ServiceAccount, Role, RoleBinding and Job of the restore, in creation order (`manifests`:
+    a least-privilege Role, a Job pod that passes the restricted Pod Security Standard and keeps
+    service-mesh sidecars out). The Job polls the agent every tenth of `grace` (0.5 to 5 s), so
+    a short grace is honoured closely.
     """
-    name = names.restore_job_name(session_id)
-    rbac_labels = names.labels_for(session_id, names.COMPONENT_RESTORE_RBAC)
-    workload_resource = {
-        "Deployment": "deployments",
-        "StatefulSet": "statefulsets",
-        "ReplicaSet": "replicasets",
-        "Pod": "pods",
-    }[target.kind]
-    workload_group = "" if target.kind == "Pod" else "apps"
-    rules = [
-        {
-            "apiGroups": [""],
-            "resources": ["secrets"],
-            "verbs": ["get"],
-            "resourceNames": [names.restore_secret_name(session_id)],
-        },
-        {"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "get"]},
-        {
-            "apiGroups": [workload_group],
-            "resources": [workload_resource],
-            "verbs": ["get", "update", "delete", "create"] if target.kind == "Pod" else ["get", "update"],
-            **({} if target.kind == "Pod" else {"resourceNames": [target.name]}),
-        },
-        {"apiGroups": [""], "resources": ["secrets", "configmaps"], "verbs": ["deletecollection"]},
-        # Its own ServiceAccount, Role and RoleBinding go with the Job (garbage collection).
-        {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["deletecollection"]},
-    ]
-    command = [
-        "python",
-        names.AGENT_ZIPAPP_PATH,
-        "restore",
-        "--secret",
-        names.restore_secret_name(session_id),
-        "--selector",
-        names.selector_for_session(session_id),
-        "--agent-selector",
-        f"{names.SESSION_LABEL}={session_id}",
-        "--namespace",
-        namespace,
-        "--grace",
-        f"{grace:g}",
-        "--poll",
-        f"{min(5.0, max(0.5, grace / 10)):g}",
-    ]
-    job_labels = names.labels_for(session_id, names.COMPONENT_RESTORE_JOB)
-    # The Job's pods must not carry the session label: the restore finds the agent pod by it.
-    pod_labels = {
-        names.MANAGED_BY_LABEL: names.MANAGED_BY_VALUE,
-        names.COMPONENT_LABEL: names.COMPONENT_RESTORE_JOB,
-    }
+    common = {"session_id": session_id, "namespace": namespace}
     return [
-        {
-            "apiVersion": "v1",
-            "kind": "ServiceAccount",
-            "metadata": {"name": name, "namespace": namespace, "labels": rbac_labels},
-        },
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "Role",
-            "metadata": {"name": name, "namespace": namespace, "labels": rbac_labels},
-            "rules": rules,
-        },
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "RoleBinding",
-            "metadata": {"name": name, "namespace": namespace, "labels": rbac_labels},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-            "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}],
-        },
-        {
-            "apiVersion": "batch/v1",
-            "kind": "Job",
-            "metadata": {"name": name, "namespace": namespace, "labels": job_labels},
-            "spec": {
-                "backoffLimit": 6,
-                "template": {
-                    "metadata": {"labels": pod_labels},
-                    "spec": {
-                        "serviceAccountName": name,
-                        "restartPolicy": "OnFailure",
-                        "containers": [
-                            {
-                                "name": "restore",
-                                "image": image,
-                                "command": command,
-                                "volumeMounts": [
-                                    {
-                                        "name": names.AGENT_VOLUME_NAME,
-                                        "mountPath": names.AGENT_MOUNT_PATH,
-                                        "readOnly": True,
-                                    }
-                                ],
-                            }
-                        ],
-                        "volumes": [
-                            {
-                                "name": names.AGENT_VOLUME_NAME,
-                                "configMap": {
-                                    "name": names.agent_config_map_name(session_id),
-                                    "defaultMode": 0o444,
-                                },
-                            }
-                        ],
-                    },
-                },
-            },
-        },
+        manifests.restore_service_account(**common),
+        manifests.restore_role(**common, workload_kind=target.kind, workload_name=target.name),
+        manifests.restore_role_binding(**common),
+        manifests.restore_job(
+            **common, image=image, grace_seconds=grace, poll_seconds=min(5.0, max(0.5, grace / 10))
+        ),
     ]
 
 

@@ -12,9 +12,11 @@ same ConfigMap, on the same stock image). Its Role grants what that code does an
   delete pods (a recreated pod has no name to restrict to before it exists);
 - list pods, to find the agent pod's address (list cannot be restricted by name);
 - read exactly the session Secret;
-- deletecollection of Secrets, ConfigMaps, Jobs, ServiceAccounts, Roles and RoleBindings, for the
-  clean-up by label selector. RBAC cannot restrict deletecollection to a selector, so this is the
-  widest grant; per-name deletes in the restore mode would allow `resourceNames` here too.
+- deletecollection of Secrets, ConfigMaps and Jobs, for the clean-up by label selector. RBAC
+  cannot restrict deletecollection to a selector, so this is the widest grant; per-name deletes in
+  the restore mode would allow `resourceNames` here too. Its own ServiceAccount, Role and
+  RoleBinding are not deleted by it (that would revoke its permissions midway): they are made
+  dependents of the Job, which it deletes last.
 
 The Job's pod passes the "restricted" Pod Security Standard (non-root, no privilege escalation, all
 capabilities dropped, RuntimeDefault seccomp, read-only root filesystem), opts out of Istio and
@@ -42,13 +44,12 @@ _WORKLOAD_RESOURCES = {
     "StatefulSet": "statefulsets",
     "ReplicaSet": "replicasets",
 }
+# What the restore mode deletes by label. Not its own ServiceAccount, Role and RoleBinding: the
+# engine makes them dependents of the Job, which goes last, and the garbage collector removes them.
 _CLEANED_UP = (
     ("", "secrets"),
     ("", "configmaps"),
-    ("", "serviceaccounts"),
     ("batch", "jobs"),
-    ("rbac.authorization.k8s.io", "roles"),
-    ("rbac.authorization.k8s.io", "rolebindings"),
 )
 
 
