@@ -17,7 +17,7 @@ Aspects, in the order a user meets them (a screenshot of each lands in the artif
 On failure the test saves `failure.png` and puts the Kubelocal output channel's log and the tail
 of code-server's log in the failure message. Screenshots go to KUBELOCAL_VSCODE_SCREENSHOTS when it
 is set (`make screenshots` points it at docs/images), else to tests/vscode/artifacts/ (emptied at the
-start of each run, ignored by git), where failure.png and the logs also stay for a look afterwards.
+start of each run, ignored by git), where failure.png and failure-logs.txt always go.
 """
 
 from __future__ import annotations
@@ -115,12 +115,10 @@ async def cluster(tmp_path, monkeypatch, tools):
 
 @pytest.fixture
 def screenshots() -> pathlib.Path:
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    ARTIFACTS.mkdir(parents=True)
     chosen = os.environ.get("KUBELOCAL_VSCODE_SCREENSHOTS")
-    if chosen:
-        directory = pathlib.Path(chosen).resolve()
-    else:
-        directory = ARTIFACTS
-        shutil.rmtree(directory, ignore_errors=True)
+    directory = pathlib.Path(chosen).resolve() if chosen else ARTIFACTS
     directory.mkdir(parents=True, exist_ok=True)
     return directory
 
@@ -260,6 +258,8 @@ async def test_vscode_connects_and_disconnects_through_the_palette(cluster, tmp_
             "window.commandCenter": False,
             "extensions.autoCheckUpdates": False,
             "extensions.autoUpdate": False,
+            # The sandbox's port-forwards would otherwise fill the Ports view.
+            "remote.autoForwardPorts": False,
         },
     )
     env = vscode_session.code_server_env(
@@ -290,11 +290,11 @@ async def test_vscode_connects_and_disconnects_through_the_palette(cluster, tmp_
                     )
                 except Exception as error:
                     with contextlib.suppress(Exception):
-                        await vscode.act("screenshot", path=str(screenshots / "failure.png"), timeout=20)
+                        await vscode.act("screenshot", path=str(ARTIFACTS / "failure.png"), timeout=20)
                     report = failure_report(layout)
-                    (screenshots / "failure-logs.txt").write_text(report)
+                    (ARTIFACTS / "failure-logs.txt").write_text(report)
                     raise AssertionError(
-                        f"{error}\n(failure.png and failure-logs.txt in {screenshots})\n{report}"
+                        f"{error}\n(failure.png and failure-logs.txt in {ARTIFACTS})\n{report}"
                     ) from error
         finally:
             leftovers = vscode_session.reap(marker=str(base)) + vscode_session.reap(marker=str(workspace))
@@ -323,6 +323,7 @@ async def walk_through(
 
     # 1. Diagnostics: the Problems panel shows exactly what the server's checks say.
     await vscode.act("openFile", name=CONFIG_NAME, timeout=STEP_TIMEOUT)
+    await vscode.act("press", key="Control+B")  # hide the side bar: room for the messages
     expected = server_messages(config)
     assert (
         "Unknown key 'evn' at the top level. Valid keys here: version, env, volumeMounts, enableFeatures."

@@ -46,7 +46,7 @@ async function quickInputState() {
 
 const actions = {
     /** `profile`: Chromium's user data directory, inside the test's temp directory so the test can find its processes. */
-    async open({ url, profile, width = 1280, height = 800, timeout }) {
+    async open({ url, profile, width = 1120, height = 700, timeout }) {
         browser = await chromium.launchPersistentContext(profile, {
             executablePath: CHROMIUM,
             headless: true,
