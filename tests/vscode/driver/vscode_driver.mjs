@@ -104,7 +104,10 @@ const actions = {
      * returns each row (file rows have an empty message).
      */
     async problems({ atLeast = 0, atMost = Number.MAX_SAFE_INTEGER, timeout }) {
-        await page.keyboard.press('Control+Shift+M');
+        // Ctrl+Shift+M toggles: pressed while the panel shows and has focus, it would hide it.
+        if (!(await page.locator('.markers-panel').isVisible())) {
+            await page.keyboard.press('Control+Shift+M');
+        }
         await page.locator('.markers-panel').waitFor({ timeout });
         const rows = page.locator('.markers-panel .monaco-list-row');
         const deadline = Date.now() + timeout;
