@@ -12,7 +12,8 @@ Aspects, in the order a user meets them (a screenshot of each lands in the artif
   workstation port -> launch configuration, the status bar turns to the service, the copied launch
   configuration carries the session's env file, and a request into the cluster's frontend is
   answered by the workstation's greeter (samples/workstation/greeter.py);
-- "Kubelocal: Disconnect" turns the status bar back, and the greeter Deployment is as it was.
+- "Kubelocal: Disconnect" turns the status bar back, and the greeter Deployment is as it was;
+- the language server started once and logged no error (the Kubelocal output channel).
 
 On failure the test saves `failure.png` and puts the Kubelocal output channel's log and the tail
 of code-server's log in the failure message. Screenshots go to KUBELOCAL_VSCODE_SCREENSHOTS when it
@@ -406,3 +407,9 @@ async def walk_through(
     await vscode.act("statusBar", id=STATUS_ID, text="Kubelocal: disconnected", timeout=STEP_TIMEOUT * 2)
     await vscode.act("notification", text="disconnected; the cluster is as it was", timeout=STEP_TIMEOUT)
     await vscode.act("screenshot", path=str(screenshots / "vscode-5-disconnected.png"))
+
+    # The language server ran the whole time: one start, no error, no crash in the Kubelocal log.
+    [log] = layout.extension_logs()
+    lines = log.read_text().splitlines()
+    assert [line for line in lines if "[error]" in line or "exited with code" in line] == []
+    assert len([line for line in lines if "Starting Kubelocal server" in line]) == 1
