@@ -2,13 +2,14 @@
  * Starting the server (serverLaunch.ts):
  * - the command line is the interpreter's command and leading arguments, `-m kubelocal.lsp`
  *   (from package.json's serverInfo), then kubelocal.serverArgs;
+ * - the language client runs exactly that command line (no `--stdio` appended: the server rejects it);
  * - the server gets KubernetesLocalProcessConfig.yaml files anywhere, plus the configured patterns.
  */
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { beforeEach, describe, it } from 'node:test';
 import { loadServerInfo } from '../src/common/constants';
-import { documentSelector, progressHandler, serverCommandLine } from '../src/common/serverLaunch';
+import { documentSelector, progressHandler, serverCommandLine, serverExecutable } from '../src/common/serverLaunch';
 import { readSettings } from '../src/common/settings';
 import { fake } from './fakes/vscode';
 
@@ -24,6 +25,19 @@ describe('serverCommandLine', () => {
             command: 'uv',
             args: ['run', 'python', '-m', 'kubelocal.lsp', '--log-level', 'debug'],
         });
+    });
+});
+
+describe('serverExecutable', () => {
+    it('runs the command line as is, over stdio, in the folder', () => {
+        const executable = serverExecutable({ command: '/venv/bin/python', args: ['-m', 'kubelocal.lsp'] }, '/work/app');
+        assert.deepEqual(executable, {
+            command: '/venv/bin/python',
+            args: ['-m', 'kubelocal.lsp'],
+            options: { cwd: '/work/app' },
+        });
+        // TransportKind.stdio would make vscode-languageclient append `--stdio`, which the server rejects.
+        assert.equal('transport' in executable, false);
     });
 });
 

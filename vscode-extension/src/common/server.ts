@@ -10,7 +10,6 @@ import {
     LanguageClientOptions,
     ServerOptions,
     State,
-    TransportKind,
     WorkDoneProgress,
 } from 'vscode-languageclient/node';
 import { CLIENT_ID, ServerInfo } from './constants';
@@ -18,7 +17,7 @@ import { Notifications, ServerCommand, ServerCommandSignatures, SETTINGS_SECTION
 import { errorMessage, traceError, traceInfo } from './logger';
 import { RunOptions, ServerApi } from './serverApi';
 import * as vscodeapi from './vscodeapi';
-import { documentSelector, progressHandler, serverCommandLine } from './serverLaunch';
+import { documentSelector, progressHandler, serverCommandLine, serverExecutable } from './serverLaunch';
 import { readSettings, resolveInterpreter, serverSettings } from './settings';
 
 export class KubelocalServer implements ServerApi, vscode.Disposable {
@@ -60,14 +59,10 @@ export class KubelocalServer implements ServerApi, vscode.Disposable {
         const folder = vscodeapi.getWorkspaceFolders()[0];
         const settings = readSettings(folder);
         const interpreter = await resolveInterpreter(folder);
-        const { command, args } = serverCommandLine(interpreter.command, this.serverInfo, settings.serverArgs);
+        const commandLine = serverCommandLine(interpreter.command, this.serverInfo, settings.serverArgs);
+        const { command, args } = commandLine;
         traceInfo(`Starting ${this.serverInfo.name} server (interpreter from ${interpreter.source}): ${[command, ...args].join(' ')}`);
-        const serverOptions: ServerOptions = {
-            command,
-            args,
-            transport: TransportKind.stdio,
-            options: { cwd: folder?.uri.fsPath },
-        };
+        const serverOptions: ServerOptions = serverExecutable(commandLine, folder?.uri.fsPath);
         const clientOptions: LanguageClientOptions = {
             documentSelector: documentSelector(settings),
             outputChannel: this.outputChannel,

@@ -2,7 +2,7 @@
  * How the server is started, which documents it serves, and how its work-done progress reads: pure functions, kept apart from
  * server.ts (which needs the real VS Code through vscode-languageclient) so they are unit-tested.
  */
-import type { WorkDoneProgressBegin, WorkDoneProgressEnd, WorkDoneProgressReport } from 'vscode-languageclient/node';
+import type { Executable, WorkDoneProgressBegin, WorkDoneProgressEnd, WorkDoneProgressReport } from 'vscode-languageclient/node';
 import { CONFIG_FILENAME, ServerInfo } from './constants';
 import { ProgressUpdate } from './serverApi';
 import { Settings } from './settings';
@@ -20,6 +20,15 @@ export function serverCommandLine(
 ): { command: string; args: string[] } {
     const [command, ...leading] = interpreter;
     return { command, args: [...leading, '-m', serverInfo.module, ...serverArgs] };
+}
+
+/**
+ * How vscode-languageclient runs the server: the command line as is, over stdio, in `cwd`. No
+ * `transport`: with `TransportKind.stdio` the client appends `--stdio` to the arguments, which
+ * `kubelocal.lsp` (stdio only) rejects, so the server would never start in a real VS Code.
+ */
+export function serverExecutable(commandLine: { command: string; args: string[] }, cwd: string | undefined): Executable {
+    return { command: commandLine.command, args: commandLine.args, options: { cwd } };
 }
 
 /** Passes the server's work-done progress (begin and report; end is the response) on as updates. */
