@@ -356,6 +356,12 @@ async def test_kill_pod_honours_the_grace_period(kubelet, tmp_path):
     runtime_pod = kubelet._pods[("default", "both")]
     logs = [runtime_pod.log_path("main", 0), runtime_pod.log_path("stubborn", 0)]
     await wait_for(lambda: all(p.exists() and b"up" in p.read_bytes() for p in logs), what="both up")
+    # As on a real kubelet, a container counts as running only once its postStart hook has finished;
+    # killing before that would race the hook's trace.
+    await wait_for(
+        lambda: all("running" in c["state"] for c in kubelet.pod_status(pod)["containerStatuses"]),
+        what="both running",
+    )
     log_path = runtime_pod.log_path("main", 0)
     processes = dict(runtime_pod.processes)
     began = asyncio.get_running_loop().time()
