@@ -7,7 +7,9 @@ adds a module and one line in `FEATURES`.
 
 The server keeps, per open document it serves, the check of its latest version (`checked`), computed
 once per version off the event loop in one worker thread, so a large document never stalls other
-requests, and a check for a version that is already outdated is skipped before it starts.
+requests, and a check for a version that is already outdated is skipped before it starts. Checks are
+incremental (`kubelocal.config.incremental`, one checker per document): a keystroke re-checks the
+chunk it changed; the whole-document model (hover, symbols) is built from the text on first use.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.workspace import text_document
 
 import kubelocal
-from kubelocal.config import checking, problems, schema
+from kubelocal.config import checking, incremental, problems, schema
 from kubelocal.lsp import cluster_catalog, collecting, diagnostics, hovers, positions, schemas, settings
 
 logger = logging.getLogger(__name__)
@@ -66,6 +68,8 @@ class KubelocalLanguageServer(LanguageServer):
         self.expand_token: hovers.Expand | None = None
         self._indexes: dict[str, tuple[int | None, positions.TextIndex]] = {}
         self._checked: dict[str, Checked] = {}
+        # Per document: the chunks' problems of its last check, so a change re-checks only its chunk.
+        self._checkers: dict[str, incremental.IncrementalChecker] = {}
         self._checking: dict[tuple[str, int | None], asyncio.Future[Checked | None]] = {}
         self._check_pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="kubelocal-check"
@@ -108,6 +112,7 @@ class KubelocalLanguageServer(LanguageServer):
         """Drop what is kept about a document (it was closed)."""
         self._indexes.pop(uri, None)
         self._checked.pop(uri, None)
+        self._checkers.pop(uri, None)
         pending = self.pending_diagnostics.pop(uri, None)
         if pending is not None:
             pending.cancel()
@@ -188,7 +193,8 @@ class KubelocalLanguageServer(LanguageServer):
                 uri, version, index, None, diagnostics.to_diagnostics([problem], index=index, version=version)
             )
         try:
-            result = checking.check(index.checker_text)
+            checker = self._checkers.setdefault(uri, incremental.IncrementalChecker())
+            result = checker.check(index.checker_text)
         except Exception as error:  # a checker bug must not take the editor's server down
             logger.exception("checking %s failed", uri)
             self.log_from_thread(

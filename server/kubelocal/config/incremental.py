@@ -1,0 +1,589 @@
+"""Incremental checking: re-check only the parts of a file that changed, with the full check's result.
+
+    checker = incremental.IncrementalChecker()
+    result = checker.check(text)   # the same problems, in the same order, as checking.check(text)
+    checker.last_run               # how the last check was done (full or incremental, and why)
+
+An editor checks the same file after every pause in typing; a full check of a 2,000-entry file
+costs 20-25 ms of CPU, most of it composing and validating entries that did not change. Here the
+text is split into chunks: one per top-level key, and inside a block list under `env:` or
+`volumeMounts:`, one per list item (`- ` at the list's indentation). Each chunk's problems are
+cached under its text; a check re-checks only the chunks whose text is new (consecutive new items
+together, as one small document), moves the cached problems of chunks that only moved to their new
+lines, and adds what depends on several chunks from per-chunk summaries:
+
+- a top-level key set twice (`duplicate-key` on the later one, whose content is then ignored, as
+  the full check ignores it), `missing-version`, and an unknown top-level key (its suggestion
+  depends on the keys present);
+- `duplicate-env-name` and `duplicate-volume-mount` across list items;
+- the item's place in its list, which schema messages name (`env[3].value`).
+
+A chunk is checked as a document of its own that puts it on its own lines (blank lines before it,
+and `env:` on the line before an item), so its positions and messages are the full check's. The
+split is trusted only where the chunks cannot interact; otherwise the full check runs, and its
+result is returned as is. It runs when the text has a byte-order mark, a tab, a line break other
+than LF or CRLF (a lone CR, NEL, LS, PS), a document marker or directive, a line before the first
+top-level key that is not a comment, a top-level line starting with a YAML indicator, a line left of
+a list's indentation that is not an item; when a chunk has anchors, aliases, merge keys, block
+scalars or flow collections at the top or list level, a syntax error, a character YAML forbids, a
+value only the slow schema validator takes (a date), or a nesting or alias problem; when an item
+chunk with problems has text that could read like a list index (`[0`, an escape or a tag); and when
+many chunks changed at once in many places.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import yaml
+
+from kubelocal.config import checking, checks, model, parsing, problems, schema
+
+SPLIT_KEYS = ("env", "volumeMounts")
+# More separately changed places than this: one full check is cheaper than many small ones.
+MAX_DIRTY_GROUPS = 24
+
+_UNSAFE_CHARACTERS = ("\t", "\ufeff", "\x85", "\u2028", "\u2029")
+# A top-level line (any character but a space or a comment at column 0) or a list item's line.
+_MARK = re.compile(r"^(?:(?P<indent> *)-(?:[ ]+(?P<rest>.?)|(?=\r?$))|(?P<top>[^ \r\n#]))", re.MULTILINE)
+_SIGNIFICANT = re.compile(r"^ *[^ \r\n#]", re.MULTILINE)
+_HEAD_LINE = re.compile(r"(env|volumeMounts):[ ]*(?:#.*)?")
+_VALUE_AFTER_KEY = re.compile(r":(?: +|$)")
+# What starts a YAML node that is not a plain or quoted scalar: flow, anchor, alias, tag, block
+# scalar, directive, reserved. At the start of a top-level line it is not a simple key either.
+_INDICATORS = "[]{}&*!|>%@`?:,"
+_ANCHOR_OR_ALIAS = re.compile(r"(?:^|[ \[{,])[&*][^ \r\n]", re.MULTILINE)
+_INDEX_LOOKALIKE = re.compile(r"\[\d|\\|!")
+# A check of a chunk on its own says nothing about the whole file when it finds one of these.
+_UNTRUSTED_CODES = frozenset(
+    {"yaml-syntax", "invalid-character", "multiple-documents", "alias-limit", "nesting-limit", "empty-file"}
+)
+# Problems whose message names a line: moved, their chunk is checked again.
+_LINE_IN_MESSAGE = frozenset({"duplicate-key", "duplicate-env-name", "duplicate-volume-mount"})
+_CROSS_ITEM_CODES = frozenset({"duplicate-env-name", "duplicate-volume-mount"})
+_ITEM_FIELDS = {"env": ("name", "value"), "volumeMounts": ("name", "localPath")}
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _Untrusted(Exception):
+    """The split cannot be trusted for this text; `args[0]` says why."""
+
+
+class Chunk(NamedTuple):
+    """A part of the text checked on its own.
+
+    `kind` is "top" (a top-level key and its value), "head" (the line of `env:` or `volumeMounts:`
+    whose value is split into items, with the comments up to the first item) or "item" (one list
+    item of `parent`). `line` is the chunk's first line, `start`/`end` its offsets in the text.
+    The first chunk starts at the text's start, so it holds the comments above the first key.
+    (A named tuple: a large file has thousands, made on every check.)
+    """
+
+    kind: str
+    parent: str
+    line: int
+    start: int
+    end: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Split:
+    """The chunks of a text, or why it cannot be split (`chunks` is empty then)."""
+
+    chunks: tuple[Chunk, ...] = ()
+    refusal: str | None = None
+
+
+def split(text: str) -> Split:
+    """Split `text` into chunks, or refuse (for the reasons in the module docstring)."""
+    try:
+        return Split(chunks=tuple(_chunks(text)))
+    except _Untrusted as refusal:
+        return Split(refusal=str(refusal))
+
+
+def _chunks(text: str) -> Iterator[Chunk]:
+    """The chunks of `text`, found by looking only at top-level lines and list-item lines.
+
+    The lines in between are checked with one search per list (none may sit left of the list's
+    items, or at their indentation without being an item), not one by one: most lines of a large
+    file are never looked at in Python.
+    """
+    if not text:
+        raise _Untrusted("the text is empty")
+    for character in _UNSAFE_CHARACTERS:
+        if character in text:  # one scan per character: faster than one regular expression
+            raise _Untrusted(f"the text has the character U+{ord(character):04X}")
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        raise _Untrusted("the text has a line break that is a lone CR")
+    starts: list[_Start] = []  # the first chunk starts at the text's start, with its comments
+    mode = "preamble"  # then "top", "head" (no item yet) or "items"
+    parent = ""
+    list_indent = 0
+    list_start = 0
+    head_end = 0
+    line = 0
+    counted = 0
+    for mark in _MARK.finditer(text):
+        offset = mark.start()
+        line += text.count("\n", counted, offset)
+        counted = offset
+        if mark.group("top") is not None:
+            if mode == "preamble" and _SIGNIFICANT.search(text, 0, offset) is not None:
+                raise _Untrusted(f"a line before line {line + 1} comes before the first top-level key")
+            if mode == "items":
+                _check_list_lines(text, list_start, offset, indent=list_indent)
+            elif mode == "head":
+                starts[-1].unsplit()  # a list key without items: one chunk
+            line_end = text.find("\n", offset)
+            line_end = len(text) if line_end < 0 else line_end
+            content = text[offset:line_end].removesuffix("\r")
+            kind, parent = _top_line(content, number=line + 1)
+            if mode == "preamble":
+                starts.append(_Start(kind, parent, line=0, offset=0))
+            else:
+                starts.append(_Start(kind, parent, line=line, offset=offset))
+            mode = kind
+            head_end = line_end
+            continue
+        indent = len(mark.group("indent"))
+        if mode == "preamble":
+            raise _Untrusted(f"line {line + 1} comes before the first top-level key")
+        if mode == "top":
+            continue  # an item inside a top-level value that is not split
+        if mode == "head":
+            if _SIGNIFICANT.search(text, head_end, offset) is not None:
+                starts[-1].unsplit()  # a mapping or scalar under the key: one chunk
+                mode = "top"
+                continue
+            list_indent = indent
+            list_start = offset
+            mode = "items"
+        if indent == list_indent:
+            rest = mark.group("rest")
+            if rest and rest in _INDICATORS:
+                raise _Untrusted(f"the item on line {line + 1} starts with {rest!r}")
+            starts.append(_Start("item", parent, line=line, offset=offset))
+        elif indent < list_indent:
+            raise _Untrusted(f"line {line + 1} is an item left of its list's items")
+    if not starts:
+        raise _Untrusted("the text has no top-level key")
+    if mode == "items":
+        _check_list_lines(text, list_start, len(text), indent=list_indent)
+    elif mode == "head":
+        starts[-1].unsplit()
+    ends = [start.offset for start in starts[1:]] + [len(text)]
+    for start, end in zip(starts, ends, strict=True):
+        yield Chunk(start.kind, start.parent, start.line, start.offset, end)
+
+
+def _top_line(content: str, *, number: int) -> tuple[str, str]:
+    """The kind ("top" or "head") and list key of a top-level line, or refuse it."""
+    if content.startswith(("---", "...")):
+        raise _Untrusted(f"line {number} is a document marker")
+    if content[0] in _INDICATORS or content[0] == "-":
+        raise _Untrusted(f"line {number} starts with the YAML indicator {content[0]!r}")
+    after_key = _VALUE_AFTER_KEY.search(content)
+    if after_key is not None:
+        value = content[after_key.end() :]
+        if value and value[0] in _INDICATORS:
+            raise _Untrusted(f"the value on line {number} starts with {value[0]!r}")
+    head = _HEAD_LINE.fullmatch(content)
+    return ("head", head.group(1)) if head is not None else ("top", "")
+
+
+@functools.cache
+def _misplaced_line(indent: int) -> re.Pattern[str]:
+    """A line of a list whose items are at `indent` that is left of them, or at their indentation
+    without being an item."""
+    at_indent = f" {{{indent}}}(?:[^ \r\n#-]|-(?![ \r\n]|$))"
+    left = f" {{0,{indent - 1}}}[^ \r\n#]|" if indent else ""
+    # "\n", not "^": a literal first character lets the search skip from line break to line break.
+    return re.compile(f"\n(?:{left}{at_indent})", re.MULTILINE)
+
+
+def _check_list_lines(text: str, start: int, end: int, *, indent: int) -> None:
+    misplaced = _misplaced_line(indent).search(text, start, end)
+    if misplaced is not None:
+        line = text.count("\n", 0, misplaced.start()) + 2
+        raise _Untrusted(f"line {line} is left of its list's items, or at their indentation, but no item")
+
+
+@dataclasses.dataclass
+class _Start:
+    kind: str
+    parent: str
+    line: int
+    offset: int
+
+    def unsplit(self) -> None:
+        """A list key whose value is not a block list of items after all: one chunk."""
+        self.kind = "top"
+        self.parent = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class _Entry:
+    """What one chunk contributes, with positions for the chunk starting on `line`.
+
+    `problems` are the chunk's own (for an item: without the cross-item ones, and with its list
+    index written as 0 when `indexed`); `key`/`key_span` name a top-level chunk's key;
+    `missing_version` is what the full check reports if this chunk is the first and no chunk sets
+    `version`; `name` and `name_at` (line offset from `line`, column; end line offset, column)
+    are an item's text name for the cross-item checks.
+    """
+
+    line: int
+    problems: tuple[problems.Problem, ...] = ()
+    pinned: bool = False
+    indexed: bool = False
+    key: str | None = None
+    key_span: problems.Span | None = None
+    missing_version: problems.Problem | None = None
+    name: str | None = None
+    name_at: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+    def moved_to(self, line: int) -> _Entry:
+        delta = line - self.line
+        return dataclasses.replace(
+            self,
+            line=line,
+            problems=tuple(_shifted(problem, delta) for problem in self.problems),
+            key_span=_shifted_span(self.key_span, delta) if self.key_span is not None else None,
+            missing_version=(
+                _shifted(self.missing_version, delta) if self.missing_version is not None else None
+            ),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """How one check was done: `mode` is "full" or "incremental"; `reason` says why it was full;
+    `rechecked` counts the chunks checked again, `chunks` all of them."""
+
+    mode: str
+    reason: str | None = None
+    rechecked: int = 0
+    chunks: int = 0
+
+
+class IncrementalChecker:
+    """Checks successive versions of one document, re-checking only the chunks that changed.
+
+    Keeps the entries of the chunks of the last text checked (and nothing older), so its memory
+    follows the document's size. Not thread-safe: use one per document, from one thread at a time.
+    """
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str, str], _Entry] = {}
+        self.last_run = Run(mode="full", reason="nothing checked yet")
+
+    def check(self, text: str) -> checking.CheckResult:
+        """The result of `checking.check(text)`; its model is built from the text when first asked."""
+        with checking.collector_paused():
+            try:
+                found, rechecked, count = self._check(text)
+            except _Untrusted as refusal:
+                self._cache = {}
+                self.last_run = Run(mode="full", reason=str(refusal))
+                return checking.check(text)
+        self.last_run = Run(mode="incremental", rechecked=rechecked, chunks=count)
+        return checking.CheckResult(problems=checking.sorted_once(found), source=text)
+
+    def _check(self, text: str) -> tuple[list[problems.Problem], int, int]:
+        chunks = split(text)
+        if chunks.refusal is not None:
+            raise _Untrusted(chunks.refusal)
+        entries: list[_Entry | None] = []
+        keys = []
+        for chunk in chunks.chunks:
+            key = (chunk.kind, chunk.parent, text[chunk.start : chunk.end])
+            keys.append(key)
+            entry = self._cache.get(key)
+            if entry is not None and entry.line != chunk.line:
+                entry = None if entry.pinned else entry.moved_to(chunk.line)
+            entries.append(entry)
+        groups = list(_dirty_groups(chunks.chunks, entries))
+        if len(groups) > MAX_DIRTY_GROUPS:
+            raise _Untrusted(f"{len(groups)} places changed")
+        for group in groups:
+            first = group[0]
+            checked = (
+                _check_items(text, chunks.chunks[first : group[-1] + 1])
+                if chunks.chunks[first].kind == "item"
+                else [_check_top(text, chunks.chunks[first])]
+            )
+            for position, entry in zip(group, checked, strict=True):
+                entries[position] = entry
+        complete = [entry for entry in entries if entry is not None]
+        self._cache = dict(zip(keys, complete, strict=True))
+        return _assemble(chunks.chunks, complete), sum(len(group) for group in groups), len(complete)
+
+
+def _dirty_groups(chunks: tuple[Chunk, ...], entries: list[_Entry | None]) -> Iterator[list[int]]:
+    """The positions of chunks without an entry: a top-level chunk alone, consecutive items together."""
+    group: list[int] = []
+    for position, (chunk, entry) in enumerate(zip(chunks, entries, strict=True)):
+        joins = (
+            entry is None
+            and chunk.kind == "item"
+            and bool(group)
+            and chunks[group[-1]].kind == "item"
+            and group[-1] == position - 1
+        )
+        if group and not joins:
+            yield group
+            group = []
+        if entry is not None:
+            continue
+        group.append(position)
+    if group:
+        yield group
+
+
+def _check_document(text: str) -> checking.CheckResult:
+    result = checking.check(text)
+    for problem in result.problems:
+        if problem.code in _UNTRUSTED_CODES:
+            raise _Untrusted(f"a chunk has a {problem.code} problem")
+    parsed = result.parsed
+    if parsed is None or not isinstance(parsed.root, yaml.MappingNode) or parsed.value is None:
+        raise _Untrusted("a chunk is not a mapping on its own")
+    try:
+        # As `schema.schema_errors` calls it: a value it cannot take raises only while iterating.
+        list(schema.fast_validator().iter_errors(parsed.value))
+    except ValueError as error:  # the whole file would be validated by the slower validator
+        raise _Untrusted(f"a value the fast validator cannot take ({error})") from None
+    _check_nodes(parsed.root)
+    return result
+
+
+def _check_nodes(root: yaml.Node) -> None:
+    """Refuse aliases (a node met twice), merge keys and block scalars anywhere in a chunk."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            raise _Untrusted("a chunk has an alias")
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            if node.style in ("|", ">"):
+                raise _Untrusted("a chunk has a block scalar")
+            if node.tag == _MERGE_TAG:
+                raise _Untrusted("a chunk has a merge key")
+        elif isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                stack.append(key_node)
+                stack.append(value_node)
+        else:
+            stack.extend(node.value)
+
+
+def _refuse_anchors(text: str) -> None:
+    if _ANCHOR_OR_ALIAS.search(text) is not None or "<<" in text:
+        raise _Untrusted("a chunk may have an anchor, alias or merge key")
+
+
+def _check_top(text: str, chunk: Chunk) -> _Entry:
+    """Check a top-level chunk (or the line of a list key) as a document of its own."""
+    chunk_text = text[chunk.start : chunk.end]
+    _refuse_anchors(chunk_text)
+    result = _check_document("\n" * chunk.line + chunk_text)
+    assert result.parsed is not None and isinstance(result.parsed.root, yaml.MappingNode)
+    root = result.parsed.root
+    if root.flow_style or len(root.value) != 1:
+        raise _Untrusted("a top-level chunk is not one key of a block mapping")
+    key_node, value_node = root.value[0]
+    index = result.parsed.index
+    if not isinstance(key_node, yaml.ScalarNode) or index.position(key_node.start_mark.index).column != 0:
+        raise _Untrusted("a top-level chunk does not start with a key")
+    if isinstance(value_node, yaml.MappingNode | yaml.SequenceNode) and value_node.flow_style:
+        raise _Untrusted("a top-level value is a flow collection")
+    key = key_node.value
+    key_span = parsing.node_span(index, key_node)
+    missing_version = None
+    own: list[problems.Problem] = []
+    for problem in result.problems:
+        if problem.code == "missing-version":
+            missing_version = problem
+        elif problem.code == "unknown-key" and problem.span == key_span:
+            continue  # its suggestion depends on the other top-level keys: added when assembled
+        elif chunk.kind == "top":
+            own.append(problem)
+        # A list key's line alone reads as an empty value: its problems are not the file's.
+    return _Entry(
+        line=chunk.line,
+        problems=tuple(own),
+        pinned=any(problem.code in _LINE_IN_MESSAGE for problem in own),
+        key=key,
+        key_span=key_span,
+        missing_version=missing_version,
+    )
+
+
+def _check_items(text: str, chunks: tuple[Chunk, ...]) -> list[_Entry]:
+    """Check consecutive items of one list as one document: `parent:` on the line before them."""
+    parent = chunks[0].parent
+    items_text = text[chunks[0].start : chunks[-1].end]
+    _refuse_anchors(items_text)
+    prefix = "\n" * (chunks[0].line - 1) + f"{parent}:\n"
+    result = _check_document(prefix + items_text)
+    assert result.parsed is not None and isinstance(result.parsed.root, yaml.MappingNode)
+    root = result.parsed.root
+    index = result.parsed.index
+    items_node = root.value[0][1] if len(root.value) == 1 else None
+    if not isinstance(items_node, yaml.SequenceNode) or items_node.flow_style:
+        raise _Untrusted("list items do not read as a block list")
+    if len(items_node.value) != len(chunks):
+        raise _Untrusted("list items do not read as one item per chunk")
+    shift = len(prefix) - chunks[0].start
+    by_item: list[list[problems.Problem]] = [[] for _ in chunks]
+    first_line = chunks[0].line
+    for problem in result.problems:
+        line = problem.span.start.line
+        if line < first_line:
+            if problem.code == "missing-version":
+                continue
+            raise _Untrusted(f"a {problem.code} problem before the items")
+        if problem.code in _CROSS_ITEM_CODES:
+            continue  # computed from all items when assembled
+        position = next(number for number in range(len(chunks) - 1, -1, -1) if chunks[number].line <= line)
+        by_item[position].append(problem)
+    first_field, _ = _ITEM_FIELDS[parent]
+    entries = []
+    for number, (chunk, item) in enumerate(zip(chunks, items_node.value, strict=True)):
+        if not chunk.start <= item.start_mark.index - shift <= chunk.end:
+            raise _Untrusted("a list item does not start in its chunk")
+        if isinstance(item, yaml.MappingNode | yaml.SequenceNode) and item.flow_style:
+            raise _Untrusted("a list item is a flow collection")
+        own, indexed = _index_free(parent, number, by_item[number], text[chunk.start : chunk.end])
+        name_node, _ = model.item_fields(item, first=first_field, second="")
+        name = None
+        name_at = (0, 0, 0, 0)
+        if name_node is not None and name_node.tag == _STR_TAG:
+            name = name_node.value
+            start = index.position(name_node.start_mark.index)
+            span = parsing.node_span(index, name_node)
+            name_at = (start.line - chunk.line, start.column, span.end.line - chunk.line, span.end.column)
+        entries.append(
+            _Entry(
+                line=chunk.line,
+                problems=own,
+                pinned=any(problem.code in _LINE_IN_MESSAGE for problem in own),
+                indexed=indexed,
+                name=name,
+                name_at=name_at,
+            )
+        )
+    return entries
+
+
+def _index_free(
+    parent: str, number: int, found: list[problems.Problem], chunk_text: str
+) -> tuple[tuple[problems.Problem, ...], bool]:
+    """The item's problems with its list index (`env[7]`) written as 0, and whether any named it.
+
+    Exact only if nothing else in the messages can read `[digit`: an item whose text could put
+    one there (a bracket before a digit, an escape, a tag) is refused.
+    """
+    written = f"{parent}[{number}]"
+    if not any(written in problem.message for problem in found):
+        return tuple(found), False
+    if _INDEX_LOOKALIKE.search(chunk_text) is not None:
+        raise _Untrusted("an item with problems has text that could read like a list index")
+    normal = f"{parent}[0]"
+    return tuple(
+        dataclasses.replace(problem, message=problem.message.replace(written, normal)) for problem in found
+    ), True
+
+
+def _assemble(chunks: tuple[Chunk, ...], entries: list[_Entry]) -> list[problems.Problem]:
+    found: list[problems.Problem] = []
+    first_keys: dict[str, problems.Span] = {}
+    first_names: dict[str, dict[str, problems.Position]] = {parent: {} for parent in SPLIT_KEYS}
+    active = False  # whether the current list's key is the first of its name
+    item_number = 0
+    for chunk, entry in zip(chunks, entries, strict=True):
+        if chunk.kind != "item":
+            assert entry.key is not None and entry.key_span is not None
+            active = entry.key not in first_keys
+            if not active:
+                found.append(
+                    parsing.duplicate_key_problem(
+                        key=entry.key, span=entry.key_span, first=first_keys[entry.key].start
+                    )
+                )
+                continue
+            first_keys[entry.key] = entry.key_span
+            found.extend(entry.problems)
+            item_number = 0
+            continue
+        if not active:
+            continue  # the items of a repeated key: the full check ignores its value
+        if entry.indexed and item_number != 0:
+            written = f"{chunk.parent}[{item_number}]"
+            found.extend(
+                dataclasses.replace(problem, message=problem.message.replace(f"{chunk.parent}[0]", written))
+                for problem in entry.problems
+            )
+        else:
+            found.extend(entry.problems)
+        item_number += 1
+        if entry.name is not None:
+            _add_name(found, first_names[chunk.parent], parent=chunk.parent, entry=entry)
+    if "version" not in first_keys:
+        if entries[0].missing_version is None:
+            raise _Untrusted("no version, but the first chunk does not say so")
+        found.append(entries[0].missing_version)
+    allowed = schema.top_level_keys()
+    for key, span in first_keys.items():
+        if key not in allowed:
+            found.append(
+                schema.unknown_key_problem(key=key, span=span, path=(), allowed=allowed, present=first_keys)
+            )
+    return found
+
+
+def _add_name(
+    found: list[problems.Problem], first_names: dict[str, problems.Position], *, parent: str, entry: _Entry
+) -> None:
+    assert entry.name is not None
+    start_line, start_column, end_line, end_column = entry.name_at
+    start = problems.Position(entry.line + start_line, start_column)
+    first = first_names.get(entry.name)
+    if first is None:
+        first_names[entry.name] = start
+        return
+    span = problems.Span(start, problems.Position(entry.line + end_line, end_column))
+    duplicate = checks.duplicate_env_name if parent == "env" else checks.duplicate_volume_mount
+    found.append(duplicate(name=entry.name, span=span, first=first))
+
+
+def _shifted_span(span: problems.Span, delta: int) -> problems.Span:
+    return problems.Span(
+        problems.Position(span.start.line + delta, span.start.column),
+        problems.Position(span.end.line + delta, span.end.column),
+    )
+
+
+def _shifted(problem: problems.Problem, delta: int) -> problems.Problem:
+    return dataclasses.replace(
+        problem,
+        span=_shifted_span(problem.span, delta),
+        fixes=tuple(
+            problems.Fix(
+                title=fix.title,
+                edits=tuple(
+                    problems.TextEdit(span=_shifted_span(edit.span, delta), new_text=edit.new_text)
+                    for edit in fix.edits
+                ),
+            )
+            for fix in problem.fixes
+        ),
+    )
