@@ -83,12 +83,12 @@ def test_crlf_lines_split_like_lf_lines():
         ("%YAML 1.1\n---\nversion: 0.1\n", "line 1 starts with the YAML indicator '%'"),
         ("version: 0.1\nenv: [\n  {name: a, value: b}]\n", "the value on line 2 starts with '['"),
         ("version: 0.1\n{env: []}\n", "line 2 starts with the YAML indicator '{'"),
-        ("version: 0.1\nenv:\n  - {name: a, value: b}\n", "the item on line 3 starts with '{'"),
+        ("version: 0.1\nenv:\n  - {name: a, value: b}\n", "an item of env starts with one of ['{']"),
         ("version: &v 0.1\n", "the value on line 1 starts with '&'"),
-        ("version: 0.1\nenv:\n  - *item\n", "the item on line 3 starts with '*'"),
+        ("version: 0.1\nenv:\n  - *item\n", "an item of env starts with one of ['*']"),
         ("version: 0.1\nenv: |\n  a: b\n", "the value on line 2 starts with '|'"),
         ("  version: 0.1\n", "the text has no top-level key"),
-        ("  version: 0.1\nenv:\n", "a line before line 2 comes before the first top-level key"),
+        ("  version: 0.1\nenv:\n", "line 1 comes before the first top-level key"),
         ("# only a comment\n", "the text has no top-level key"),
         (
             "version: 0.1\nenv:\n  - name: a\n value: b\n",
@@ -98,7 +98,10 @@ def test_crlf_lines_split_like_lf_lines():
             "version: 0.1\nenv:\n  - name: a\n  value: b\n",
             "line 4 is left of its list's items, or at their indentation, but no item",
         ),
-        ("version: 0.1\nenv:\n    - name: a\n  - name: b\n", "line 4 is an item left of its list's items"),
+        (
+            "version: 0.1\nenv:\n    - name: a\n  - name: b\n",
+            "line 4 is left of its list's items, or at their indentation, but no item",
+        ),
     ],
 )
 def test_the_split_is_refused_where_chunks_could_interact(text, reason):

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import re
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -48,8 +49,10 @@ SPLIT_KEYS = ("env", "volumeMounts")
 MAX_DIRTY_GROUPS = 24
 
 _UNSAFE_CHARACTERS = ("\t", "\ufeff", "\x85", "\u2028", "\u2029")
-# A top-level line (any character but a space or a comment at column 0) or a list item's line.
-_MARK = re.compile(r"^(?:(?P<indent> *)-(?:[ ]+(?P<rest>.?)|(?=\r?$))|(?P<top>[^ \r\n#]))", re.MULTILINE)
+# A top-level line: any character but a space or a comment at column 0, or `-` starting no item.
+_TOP_LINE = re.compile(r"\n(?:[^ \r\n#-]|-(?![ \r\n]|$))", re.MULTILINE)
+_TOP_LINE_AT_START = re.compile(r"[^ \r\n#-]|-(?![ \r\n]|$)", re.MULTILINE)
+_ITEM_LINE = re.compile(r"(?P<indent> *)-(?:[ ]+(?P<rest>.?)|(?=\r?\n|\r?$))")
 _SIGNIFICANT = re.compile(r"^ *[^ \r\n#]", re.MULTILINE)
 _HEAD_LINE = re.compile(r"(env|volumeMounts):[ ]*(?:#.*)?")
 _VALUE_AFTER_KEY = re.compile(r":(?: +|$)")
@@ -107,8 +110,8 @@ def split(text: str) -> Split:
         return Split(refusal=str(refusal))
 
 
-def _chunks(text: str) -> Iterator[Chunk]:
-    """The chunks of `text`, found by looking only at top-level lines and list-item lines.
+def _chunks(text: str) -> list[Chunk]:
+    """The chunks of `text`, found by searching for top-level lines, then for each list's items.
 
     The lines in between are checked with one search per list (none may sit left of the list's
     items, or at their indentation without being an item), not one by one: most lines of a large
@@ -121,65 +124,62 @@ def _chunks(text: str) -> Iterator[Chunk]:
             raise _Untrusted(f"the text has the character U+{ord(character):04X}")
     if "\r" in text and text.count("\r") != text.count("\r\n"):
         raise _Untrusted("the text has a line break that is a lone CR")
-    starts: list[_Start] = []  # the first chunk starts at the text's start, with its comments
-    mode = "preamble"  # then "top", "head" (no item yet) or "items"
-    parent = ""
-    list_indent = 0
-    list_start = 0
-    head_end = 0
+    tops = [match.start() + 1 for match in _TOP_LINE.finditer(text)]
+    if _TOP_LINE_AT_START.match(text):
+        tops.insert(0, 0)
+    if not tops:
+        raise _Untrusted("the text has no top-level key")
+    preamble = _SIGNIFICANT.search(text, 0, tops[0])
+    if preamble is not None:
+        before = text.count("\n", 0, preamble.start()) + 1
+        raise _Untrusted(f"line {before} comes before the first top-level key")
+    chunks: list[Chunk] = []
     line = 0
     counted = 0
-    for mark in _MARK.finditer(text):
-        offset = mark.start()
-        line += text.count("\n", counted, offset)
-        counted = offset
-        if mark.group("top") is not None:
-            if mode == "preamble" and _SIGNIFICANT.search(text, 0, offset) is not None:
-                raise _Untrusted(f"a line before line {line + 1} comes before the first top-level key")
-            if mode == "items":
-                _check_list_lines(text, list_start, offset, indent=list_indent)
-            elif mode == "head":
-                starts[-1].unsplit()  # a list key without items: one chunk
-            line_end = text.find("\n", offset)
-            line_end = len(text) if line_end < 0 else line_end
-            content = text[offset:line_end].removesuffix("\r")
-            kind, parent = _top_line(content, number=line + 1)
-            if mode == "preamble":
-                starts.append(_Start(kind, parent, line=0, offset=0))
-            else:
-                starts.append(_Start(kind, parent, line=line, offset=offset))
-            mode = kind
-            head_end = line_end
+    for number, start in enumerate(tops):
+        end = tops[number + 1] if number + 1 < len(tops) else len(text)
+        line += text.count("\n", counted, start)
+        counted = start
+        line_end = text.find("\n", start, end)
+        line_end = end if line_end < 0 else line_end
+        kind, parent = _top_line(text[start:line_end].removesuffix("\r"), number=line + 1)
+        chunk_start, chunk_line = (0, 0) if number == 0 else (start, line)
+        items = _items(text, parent, head_end=line_end, end=end, line=line) if kind == "head" else []
+        if not items:
+            chunks.append(Chunk("top", "", chunk_line, chunk_start, end))
             continue
-        indent = len(mark.group("indent"))
-        if mode == "preamble":
-            raise _Untrusted(f"line {line + 1} comes before the first top-level key")
-        if mode == "top":
-            continue  # an item inside a top-level value that is not split
-        if mode == "head":
-            if _SIGNIFICANT.search(text, head_end, offset) is not None:
-                starts[-1].unsplit()  # a mapping or scalar under the key: one chunk
-                mode = "top"
-                continue
-            list_indent = indent
-            list_start = offset
-            mode = "items"
-        if indent == list_indent:
-            rest = mark.group("rest")
-            if rest and rest in _INDICATORS:
-                raise _Untrusted(f"the item on line {line + 1} starts with {rest!r}")
-            starts.append(_Start("item", parent, line=line, offset=offset))
-        elif indent < list_indent:
-            raise _Untrusted(f"line {line + 1} is an item left of its list's items")
-    if not starts:
-        raise _Untrusted("the text has no top-level key")
-    if mode == "items":
-        _check_list_lines(text, list_start, len(text), indent=list_indent)
-    elif mode == "head":
-        starts[-1].unsplit()
-    ends = [start.offset for start in starts[1:]] + [len(text)]
-    for start, end in zip(starts, ends, strict=True):
-        yield Chunk(start.kind, start.parent, start.line, start.offset, end)
+        chunks.append(Chunk("head", parent, chunk_line, chunk_start, items[0].start))
+        chunks.extend(items)
+    return chunks
+
+
+def _items(text: str, parent: str, *, head_end: int, end: int, line: int) -> list[Chunk]:
+    """The items of the list under the key whose line ends at `head_end` (on `line`), up to `end`;
+    none when the key's value is not a block list (it is one chunk then)."""
+    first = _SIGNIFICANT.search(text, head_end, end)
+    if first is None:
+        return []
+    first_item = _ITEM_LINE.match(text, first.start())
+    if first_item is None:
+        return []
+    indent = len(first_item.group("indent"))
+    _check_list_lines(text, first.start(), end, indent=indent)
+    marks = [first_item, *_item_line(indent).finditer(text, first.start(), end)]
+    rests = {mark.group("rest") for mark in marks}
+    rests.discard("")
+    if not rests.isdisjoint(_INDICATORS):
+        raise _Untrusted(f"an item of {parent} starts with one of {sorted(rests & set(_INDICATORS))}")
+    starts = [first.start(), *(mark.start() + 1 for mark in marks[1:])]
+    line += text.count("\n", head_end - 1 if head_end else 0, first.start())
+    lines = [line]
+    for previous, start in itertools.pairwise(starts):
+        line += text.count("\n", previous, start)
+        lines.append(line)
+    ends = [*starts[1:], end]
+    return [
+        Chunk("item", parent, item_line, start, item_end)
+        for item_line, start, item_end in zip(lines, starts, ends, strict=True)
+    ]
 
 
 def _top_line(content: str, *, number: int) -> tuple[str, str]:
@@ -198,6 +198,12 @@ def _top_line(content: str, *, number: int) -> tuple[str, str]:
 
 
 @functools.cache
+def _item_line(indent: int) -> re.Pattern[str]:
+    """A list item's line at `indent`, after its line break; `rest` is the first character after `- `."""
+    return re.compile(f"\n {{{indent}}}-(?:[ ]+(?P<rest>.?)|(?=\r?\n|\r?$))")
+
+
+@functools.cache
 def _misplaced_line(indent: int) -> re.Pattern[str]:
     """A line of a list whose items are at `indent` that is left of them, or at their indentation
     without being an item."""
@@ -212,19 +218,6 @@ def _check_list_lines(text: str, start: int, end: int, *, indent: int) -> None:
     if misplaced is not None:
         line = text.count("\n", 0, misplaced.start()) + 2
         raise _Untrusted(f"line {line} is left of its list's items, or at their indentation, but no item")
-
-
-@dataclasses.dataclass
-class _Start:
-    kind: str
-    parent: str
-    line: int
-    offset: int
-
-    def unsplit(self) -> None:
-        """A list key whose value is not a block list of items after all: one chunk."""
-        self.kind = "top"
-        self.parent = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -359,12 +352,13 @@ def _check_document(text: str) -> checking.CheckResult:
         list(schema.fast_validator().iter_errors(parsed.value))
     except ValueError as error:  # the whole file would be validated by the slower validator
         raise _Untrusted(f"a value the fast validator cannot take ({error})") from None
-    _check_nodes(parsed.root)
+    if "|" in text or ">" in text:  # aliases and merge keys are refused by their text before
+        _check_nodes(parsed.root)
     return result
 
 
 def _check_nodes(root: yaml.Node) -> None:
-    """Refuse aliases (a node met twice), merge keys and block scalars anywhere in a chunk."""
+    """Refuse block scalars anywhere in a chunk, and aliases (a node met twice) and merge keys."""
     seen: set[int] = set()
     stack = [root]
     while stack:
@@ -506,7 +500,8 @@ def _index_free(
 def _assemble(chunks: tuple[Chunk, ...], entries: list[_Entry]) -> list[problems.Problem]:
     found: list[problems.Problem] = []
     first_keys: dict[str, problems.Span] = {}
-    first_names: dict[str, dict[str, problems.Position]] = {parent: {} for parent in SPLIT_KEYS}
+    # The entry of the first item with each name, per list: positions are made only for duplicates.
+    first_names: dict[str, dict[str, _Entry]] = {parent: {} for parent in SPLIT_KEYS}
     active = False  # whether the current list's key is the first of its name
     item_number = 0
     for chunk, entry in zip(chunks, entries, strict=True):
@@ -532,11 +527,13 @@ def _assemble(chunks: tuple[Chunk, ...], entries: list[_Entry]) -> list[problems
                 dataclasses.replace(problem, message=problem.message.replace(f"{chunk.parent}[0]", written))
                 for problem in entry.problems
             )
-        else:
+        elif entry.problems:
             found.extend(entry.problems)
         item_number += 1
         if entry.name is not None:
-            _add_name(found, first_names[chunk.parent], parent=chunk.parent, entry=entry)
+            first = first_names[chunk.parent].setdefault(entry.name, entry)
+            if first is not entry:
+                found.append(_duplicate_name(chunk.parent, entry=entry, first=first))
     if "version" not in first_keys:
         if entries[0].missing_version is None:
             raise _Untrusted("no version, but the first chunk does not say so")
@@ -550,19 +547,16 @@ def _assemble(chunks: tuple[Chunk, ...], entries: list[_Entry]) -> list[problems
     return found
 
 
-def _add_name(
-    found: list[problems.Problem], first_names: dict[str, problems.Position], *, parent: str, entry: _Entry
-) -> None:
+def _duplicate_name(parent: str, *, entry: _Entry, first: _Entry) -> problems.Problem:
     assert entry.name is not None
     start_line, start_column, end_line, end_column = entry.name_at
-    start = problems.Position(entry.line + start_line, start_column)
-    first = first_names.get(entry.name)
-    if first is None:
-        first_names[entry.name] = start
-        return
-    span = problems.Span(start, problems.Position(entry.line + end_line, end_column))
+    span = problems.Span(
+        problems.Position(entry.line + start_line, start_column),
+        problems.Position(entry.line + end_line, end_column),
+    )
+    first_at = problems.Position(first.line + first.name_at[0], first.name_at[1])
     duplicate = checks.duplicate_env_name if parent == "env" else checks.duplicate_volume_mount
-    found.append(duplicate(name=entry.name, span=span, first=first))
+    return duplicate(name=entry.name, span=span, first=first_at)
 
 
 def _shifted_span(span: problems.Span, delta: int) -> problems.Span:
