@@ -87,6 +87,12 @@ def test_crlf_lines_split_like_lf_lines():
         ("version: &v 0.1\n", "the value on line 1 starts with '&'"),
         ("version: 0.1\nenv:\n  - *item\n", "an item of env starts with one of ['*']"),
         ("version: 0.1\nenv: |\n  a: b\n", "the value on line 2 starts with '|'"),
+        ("version: 0.1\nenv:\n  - name: a\n    value: *x\n", "line 4 may have an anchor, alias or merge key"),
+        (
+            "version: 0.1\nenv:\n  - name: a\n    value: [&x a]\n",
+            "line 4 may have an anchor, alias or merge key",
+        ),
+        ("version: 0.1\nx:\n  <<: {a: 1}\n", "line 3 may have an anchor, alias or merge key"),
         ("  version: 0.1\n", "the text has no top-level key"),
         ("  version: 0.1\nenv:\n", "line 1 comes before the first top-level key"),
         ("# only a comment\n", "the text has no top-level key"),
@@ -117,6 +123,7 @@ def test_the_split_is_refused_where_chunks_could_interact(text, reason):
         ("version: 0.1\nenv:\n  - name: 'a\nx: b'\n", "a chunk has a yaml-syntax problem"),
         ("version: 0.1\nenv:\n  - name: a\n    value: 2001-12-14\n", "a value the fast validator"),
         ("version: 0.1\nenv:\n  - name: a\n    value: {k: v}\n", None),
+        ("version: 0.1\nvolumeMounts:\n  - name: token-*\n    localPath: /a & b*\n", None),
         ("version: 0.1\nenv:\n  - name: a\n    value: [1]\n", "could read like a list index"),
     ],
 )

@@ -24,8 +24,9 @@ split is trusted only where the chunks cannot interact; otherwise the full check
 result is returned as is. It runs when the text has a byte-order mark, a tab, a line break other
 than LF or CRLF (a lone CR, NEL, LS, PS), a document marker or directive, a line before the first
 top-level key that is not a comment, a top-level line starting with a YAML indicator, a line left of
-a list's indentation that is not an item; when a chunk has anchors, aliases, merge keys, block
-scalars or flow collections at the top or list level, a syntax error, a character YAML forbids, a
+a list's indentation that is not an item, text that may be an anchor, alias or merge key (`&`
+or `*` starting a token, `<<`); when a chunk has block scalars or flow collections at the top or
+list level, a syntax error, a character YAML forbids, a
 value only the slow schema validator takes (a date), or a nesting or alias problem; when an item
 chunk with problems has text that could read like a list index (`[0`, an escape or a tag); and when
 many chunks changed at once in many places.
@@ -59,7 +60,6 @@ _VALUE_AFTER_KEY = re.compile(r":(?: +|$)")
 # What starts a YAML node that is not a plain or quoted scalar: flow, anchor, alias, tag, block
 # scalar, directive, reserved. At the start of a top-level line it is not a simple key either.
 _INDICATORS = "[]{}&*!|>%@`?:,"
-_ANCHOR_OR_ALIAS = re.compile(r"(?:^|[ \[{,])[&*][^ \r\n]", re.MULTILINE)
 _INDEX_LOOKALIKE = re.compile(r"\[\d|\\|!")
 # A check of a chunk on its own says nothing about the whole file when it finds one of these.
 _UNTRUSTED_CODES = frozenset(
@@ -150,6 +150,10 @@ def _chunks(text: str) -> list[Chunk]:
             continue
         chunks.append(Chunk("head", parent, chunk_line, chunk_start, items[0].start))
         chunks.extend(items)
+    anchor = _anchor_alias_or_merge(text)
+    if anchor is not None:
+        line = text.count("\n", 0, anchor) + 1
+        raise _Untrusted(f"line {line} may have an anchor, alias or merge key")
     return chunks
 
 
@@ -379,15 +383,28 @@ def _check_nodes(root: yaml.Node) -> None:
             stack.extend(node.value)
 
 
-def _refuse_anchors(text: str) -> None:
-    if _ANCHOR_OR_ALIAS.search(text) is not None or "<<" in text:
-        raise _Untrusted("a chunk may have an anchor, alias or merge key")
+def _anchor_alias_or_merge(text: str) -> int | None:
+    """Where the first `&anchor`, `*alias` or `<<` of the text may be, else None.
+
+    An anchor or alias starts a token: after a space, a line break, `[`, `{` or `,`. Looked for
+    with `str.find`: a file usually has none of these characters, or a few (globs like `token-*`).
+    """
+    found = [text.find("<<")] if "<<" in text else []
+    for indicator in "&*":
+        at = text.find(indicator)
+        while at >= 0:
+            before = text[at - 1] if at else "\n"
+            after = text[at + 1 : at + 2]
+            if before in " \n[{," and after not in ("", " ", "\r", "\n"):
+                found.append(at)
+                break
+            at = text.find(indicator, at + 1)
+    return min(found) if found else None
 
 
 def _check_top(text: str, chunk: Chunk) -> _Entry:
     """Check a top-level chunk (or the line of a list key) as a document of its own."""
     chunk_text = text[chunk.start : chunk.end]
-    _refuse_anchors(chunk_text)
     result = _check_document("\n" * chunk.line + chunk_text)
     assert result.parsed is not None and isinstance(result.parsed.root, yaml.MappingNode)
     root = result.parsed.root
@@ -425,7 +442,6 @@ def _check_items(text: str, chunks: tuple[Chunk, ...]) -> list[_Entry]:
     """Check consecutive items of one list as one document: `parent:` on the line before them."""
     parent = chunks[0].parent
     items_text = text[chunks[0].start : chunks[-1].end]
-    _refuse_anchors(items_text)
     prefix = "\n" * (chunks[0].line - 1) + f"{parent}:\n"
     result = _check_document(prefix + items_text)
     assert result.parsed is not None and isinstance(result.parsed.root, yaml.MappingNode)
