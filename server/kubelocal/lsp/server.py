@@ -25,7 +25,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.workspace import text_document
 
 import kubelocal
-from kubelocal.config import checking, incremental, problems, schema
+from kubelocal.config import checking, incremental, model, problems, schema
 from kubelocal.lsp import cluster_catalog, collecting, diagnostics, hovers, positions, schemas, settings
 
 logger = logging.getLogger(__name__)
@@ -142,6 +142,24 @@ class KubelocalLanguageServer(LanguageServer):
                 self._checked[uri] = result
                 return result
         return None
+
+    async def checked_model(self, uri: str) -> tuple[Checked | None, model.ConfigModel | None]:
+        """The check of the document's current version and its model (None when there is none).
+
+        The model of an incremental check is built from the text on first use: in the check thread,
+        so a large document does not stall the event loop, and only when a feature asks for it.
+        """
+        checked = await self.checked(uri)
+        if checked is None or checked.result is None:
+            return checked, None
+        result = checked.result
+        loop = asyncio.get_running_loop()
+        return checked, await loop.run_in_executor(self._check_pool, self._build_model, result)
+
+    @staticmethod
+    def _build_model(result: checking.CheckResult) -> model.ConfigModel | None:
+        with collecting.paused_then_frozen():
+            return result.model
 
     async def _check_once(self, uri: str, version: int | None) -> Checked | None:
         key = (uri, version)
