@@ -169,9 +169,14 @@ class KubelocalLanguageServer(LanguageServer):
             if index is None:
                 return None
             loop = asyncio.get_running_loop()
+            # Made here, on the event loop, where `forget` drops it: a closed document keeps none.
+            checker = self._checkers.setdefault(uri, incremental.IncrementalChecker())
             running = asyncio.ensure_future(
                 loop.run_in_executor(
-                    self._check_pool, self._check, uri, version, index, self.settings.max_file_size_bytes
+                    self._check_pool,
+                    functools.partial(
+                        self._check, uri, version, index, self.settings.max_file_size_bytes, checker=checker
+                    ),
                 )
             )
             self._checking[key] = running
@@ -180,7 +185,13 @@ class KubelocalLanguageServer(LanguageServer):
         return await asyncio.shield(running)
 
     def _check(
-        self, uri: str, version: int | None, index: positions.TextIndex, max_size: int
+        self,
+        uri: str,
+        version: int | None,
+        index: positions.TextIndex,
+        max_size: int,
+        *,
+        checker: incremental.IncrementalChecker,
     ) -> Checked | None:
         """Check one version (in the check thread); skipped when a newer version exists already.
 
@@ -190,10 +201,16 @@ class KubelocalLanguageServer(LanguageServer):
         if not self.is_current(uri, version):
             return None
         with collecting.paused_then_frozen():
-            return self._check_now(uri, version, index, max_size)
+            return self._check_now(uri, version, index, max_size, checker=checker)
 
     def _check_now(
-        self, uri: str, version: int | None, index: positions.TextIndex, max_size: int
+        self,
+        uri: str,
+        version: int | None,
+        index: positions.TextIndex,
+        max_size: int,
+        *,
+        checker: incremental.IncrementalChecker,
     ) -> Checked | None:
         text = index.text
         if len(text) > max_size:
@@ -211,7 +228,6 @@ class KubelocalLanguageServer(LanguageServer):
                 uri, version, index, None, diagnostics.to_diagnostics([problem], index=index, version=version)
             )
         try:
-            checker = self._checkers.setdefault(uri, incremental.IncrementalChecker())
             result = checker.check(index.checker_text)
         except Exception as error:  # a checker bug must not take the editor's server down
             logger.exception("checking %s failed", uri)
