@@ -26,7 +26,8 @@ from pygls.workspace import text_document
 
 import kubelocal
 from kubelocal.config import checking, incremental, model, problems, schema
-from kubelocal.lsp import cluster_catalog, collecting, diagnostics, hovers, positions, schemas, settings
+from kubelocal.kube import cataloging
+from kubelocal.lsp import collecting, diagnostics, hovers, positions, schemas, settings
 
 logger = logging.getLogger(__name__)
 
@@ -55,12 +56,8 @@ class KubelocalLanguageServer(LanguageServer):
         self.settings = settings.Settings()
         self.schema = schema.load_schema()
         self.sections = schemas.section_shapes(self.schema)
-        self.cluster_reader = cluster_catalog.ChildReader(
-            timeout=lambda: self.settings.cluster_timeout_seconds
-        )
-        self.catalog = cluster_catalog.ClusterCatalog(
-            read=self._read_cluster, on_update=self._catalog_updated
-        )
+        self.cluster_reader = cataloging.ChildReader(timeout=lambda: self.settings.cluster_timeout_seconds)
+        self.catalog = cataloging.ClusterCatalog(read=self._read_cluster, on_update=self._catalog_updated)
         self.loop: asyncio.AbstractEventLoop | None = None  # set once running, for other threads' news
         self.pending_diagnostics: dict[str, asyncio.Task[None]] = {}
         self.published: set[str] = set()  # documents whose diagnostics the client shows
@@ -264,12 +261,12 @@ class KubelocalLanguageServer(LanguageServer):
 
     # -- the cluster ----------------------------------------------------------------------------
 
-    def _read_cluster(self) -> cluster_catalog.Snapshot:
+    def _read_cluster(self) -> cataloging.Snapshot:
         if not self.settings.cluster_completion:
-            return cluster_catalog.Snapshot(error="cluster completion is off")
+            return cataloging.Snapshot(error="cluster completion is off")
         return self.cluster_reader()
 
-    def _catalog_updated(self, snapshot: cluster_catalog.Snapshot) -> None:
+    def _catalog_updated(self, snapshot: cataloging.Snapshot) -> None:
         """Tell the client what the cluster catalog read (called from the catalog's thread)."""
         if snapshot.error:
             message = f"Cluster names for completion are not available: {snapshot.error}."
