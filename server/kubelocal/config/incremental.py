@@ -34,6 +34,7 @@ many chunks changed at once in many places.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import itertools
@@ -71,6 +72,7 @@ _CROSS_ITEM_CODES = frozenset({"duplicate-env-name", "duplicate-volume-mount"})
 _ITEM_FIELDS = {"env": ("name", "value"), "volumeMounts": ("name", "localPath")}
 _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_COLLECTION_NODES = (yaml.MappingNode, yaml.SequenceNode)
 
 
 class _Untrusted(Exception):
@@ -286,7 +288,8 @@ class IncrementalChecker:
             try:
                 found, rechecked, count = self._check(text)
             except _Untrusted as refusal:
-                self._cache = {}
+                # The cache stays: its entries hold for their texts, and a refused version (a tab
+                # typed, then removed) is usually followed by one that reuses them.
                 self.last_run = Run(mode="full", reason=str(refusal))
                 return checking.check(text)
         self.last_run = Run(mode="incremental", rechecked=rechecked, chunks=count)
@@ -414,7 +417,7 @@ def _check_top(text: str, chunk: Chunk) -> _Entry:
     index = result.parsed.index
     if not isinstance(key_node, yaml.ScalarNode) or index.position(key_node.start_mark.index).column != 0:
         raise _Untrusted("a top-level chunk does not start with a key")
-    if isinstance(value_node, yaml.MappingNode | yaml.SequenceNode) and value_node.flow_style:
+    if isinstance(value_node, _COLLECTION_NODES) and value_node.flow_style:
         raise _Untrusted("a top-level value is a flow collection")
     key = key_node.value
     key_span = parsing.node_span(index, key_node)
@@ -446,7 +449,6 @@ def _check_items(text: str, chunks: tuple[Chunk, ...]) -> list[_Entry]:
     result = _check_document(prefix + items_text)
     assert result.parsed is not None and isinstance(result.parsed.root, yaml.MappingNode)
     root = result.parsed.root
-    index = result.parsed.index
     items_node = root.value[0][1] if len(root.value) == 1 else None
     if not isinstance(items_node, yaml.SequenceNode) or items_node.flow_style:
         raise _Untrusted("list items do not read as a block list")
@@ -454,6 +456,7 @@ def _check_items(text: str, chunks: tuple[Chunk, ...]) -> list[_Entry]:
         raise _Untrusted("list items do not read as one item per chunk")
     shift = len(prefix) - chunks[0].start
     by_item: list[list[problems.Problem]] = [[] for _ in chunks]
+    item_lines = [chunk.line for chunk in chunks]
     first_line = chunks[0].line
     for problem in result.problems:
         line = problem.span.start.line
@@ -463,29 +466,29 @@ def _check_items(text: str, chunks: tuple[Chunk, ...]) -> list[_Entry]:
             raise _Untrusted(f"a {problem.code} problem before the items")
         if problem.code in _CROSS_ITEM_CODES:
             continue  # computed from all items when assembled
-        position = next(number for number in range(len(chunks) - 1, -1, -1) if chunks[number].line <= line)
-        by_item[position].append(problem)
+        by_item[bisect.bisect_right(item_lines, line) - 1].append(problem)
     first_field, _ = _ITEM_FIELDS[parent]
     entries = []
     for number, (chunk, item) in enumerate(zip(chunks, items_node.value, strict=True)):
         if not chunk.start <= item.start_mark.index - shift <= chunk.end:
             raise _Untrusted("a list item does not start in its chunk")
-        if isinstance(item, yaml.MappingNode | yaml.SequenceNode) and item.flow_style:
+        if isinstance(item, _COLLECTION_NODES) and item.flow_style:
             raise _Untrusted("a list item is a flow collection")
-        own, indexed = _index_free(parent, number, by_item[number], text[chunk.start : chunk.end])
+        own, indexed = _index_free(parent, number, by_item[number], text, chunk)
         name_node, _ = model.item_fields(item, first=first_field, second="")
         name = None
         name_at = (0, 0, 0, 0)
         if name_node is not None and name_node.tag == _STR_TAG:
             name = name_node.value
-            start = index.position(name_node.start_mark.index)
-            span = parsing.node_span(index, name_node)
-            name_at = (start.line - chunk.line, start.column, span.end.line - chunk.line, span.end.column)
+            # The marks' lines and columns are the positions here (no byte-order mark, no line
+            # breaks but LF and CRLF), and a scalar that is not a block scalar ends at its end mark.
+            start, end = name_node.start_mark, name_node.end_mark
+            name_at = (start.line - chunk.line, start.column, end.line - chunk.line, end.column)
         entries.append(
             _Entry(
                 line=chunk.line,
                 problems=own,
-                pinned=any(problem.code in _LINE_IN_MESSAGE for problem in own),
+                pinned=bool(own) and any(problem.code in _LINE_IN_MESSAGE for problem in own),
                 indexed=indexed,
                 name=name,
                 name_at=name_at,
@@ -495,17 +498,19 @@ def _check_items(text: str, chunks: tuple[Chunk, ...]) -> list[_Entry]:
 
 
 def _index_free(
-    parent: str, number: int, found: list[problems.Problem], chunk_text: str
+    parent: str, number: int, found: list[problems.Problem], text: str, chunk: Chunk
 ) -> tuple[tuple[problems.Problem, ...], bool]:
     """The item's problems with its list index (`env[7]`) written as 0, and whether any named it.
 
     Exact only if nothing else in the messages can read `[digit`: an item whose text could put
     one there (a bracket before a digit, an escape, a tag) is refused.
     """
+    if not found:
+        return (), False
     written = f"{parent}[{number}]"
     if not any(written in problem.message for problem in found):
         return tuple(found), False
-    if _INDEX_LOOKALIKE.search(chunk_text) is not None:
+    if _INDEX_LOOKALIKE.search(text, chunk.start, chunk.end) is not None:
         raise _Untrusted("an item with problems has text that could read like a list index")
     normal = f"{parent}[0]"
     return tuple(
