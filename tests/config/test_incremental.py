@@ -5,11 +5,12 @@ indentation, the comments above the first key, a list key without items); each r
 refused and the full check runs (byte-order mark, tab, lone CR, document marker, directive, flow
 collection at the top or list level, anchor, alias, merge key, block scalar, text before the first
 key, a line left of a list's items, a syntax error, a date, many changed places); how many chunks a
-change re-checks; cached problems moved to their new lines (with their fixes); the list index in
-schema messages after an item is inserted above; what depends on several chunks (duplicate env and
-volume names, a repeated top-level key and its ignored items, missing version, the suggestion for an
-unknown top-level key); the model of an incremental result; and, property-based, that after every
-edit of a generated config (valid and broken) the result equals `checking.check`'s.
+change re-checks, also after a refused version; cached problems moved to their new lines (with
+their fixes); the list index in schema messages after an item is inserted above; what depends on
+several chunks (duplicate env and volume names, a repeated top-level key and its ignored items,
+missing version, the suggestion for an unknown top-level key); the model of an incremental result;
+and, property-based, that after every edit of a generated config (valid and broken) the result
+equals `checking.check`'s.
 """
 
 from __future__ import annotations
@@ -152,6 +153,17 @@ def test_an_edit_re_checks_only_its_chunk():
     assert checker.last_run == incremental.Run(mode="incremental", rechecked=1, chunks=52)
     assert checker.check(edited).problems == checking.check(edited).problems
     assert checker.last_run == incremental.Run(mode="incremental", rechecked=0, chunks=52)
+
+
+def test_a_refused_version_keeps_the_cache_for_the_next_one():
+    checker = incremental.IncrementalChecker()
+    text = "version: 0.1\nenv:\n" + entries(20)
+    checker.check(text)
+    with_tab = text.replace("value: v\n  - name: N5", "value: v\t\n  - name: N5")
+    assert checker.check(with_tab).problems == checking.check(with_tab).problems
+    assert checker.last_run == incremental.Run(mode="full", reason="the text has the character U+0009")
+    assert checker.check(text).problems == checking.check(text).problems
+    assert checker.last_run == incremental.Run(mode="incremental", rechecked=0, chunks=22)
 
 
 def test_many_changed_places_make_the_check_full():
