@@ -85,8 +85,10 @@ def test_crlf_lines_split_like_lf_lines():
         ("version: 0.1\nenv: [\n  {name: a, value: b}]\n", "the value on line 2 starts with '['"),
         ("version: 0.1\n{env: []}\n", "line 2 starts with the YAML indicator '{'"),
         ("version: 0.1\nenv:\n  - {name: a, value: b}\n", "an item of env starts with one of ['{']"),
-        ("version: &v 0.1\n", "the value on line 1 starts with '&'"),
-        ("version: 0.1\nenv:\n  - *item\n", "an item of env starts with one of ['*']"),
+        ("version: !!str 0.1\n", "the value on line 1 starts with '!'"),
+        ("version: 0.1\nenv:\n  - !tag x\n", "an item of env starts with one of ['!']"),
+        ("version: &v 0.1\n", "line 1 may have an anchor, alias or merge key"),
+        ("version: 0.1\nenv:\n  - *item\n", "line 3 may have an anchor, alias or merge key"),
         ("version: 0.1\nenv: |\n  a: b\n", "the value on line 2 starts with '|'"),
         ("version: 0.1\nenv:\n  - name: a\n    value: *x\n", "line 4 may have an anchor, alias or merge key"),
         (

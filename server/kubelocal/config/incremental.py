@@ -126,6 +126,10 @@ def _chunks(text: str) -> list[Chunk]:
             raise _Untrusted(f"the text has the character U+{ord(character):04X}")
     if "\r" in text and text.count("\r") != text.count("\r\n"):
         raise _Untrusted("the text has a line break that is a lone CR")
+    anchor = _anchor_alias_or_merge(text)  # before the split: a file with one is refused quickly
+    if anchor is not None:
+        line = text.count("\n", 0, anchor) + 1
+        raise _Untrusted(f"line {line} may have an anchor, alias or merge key")
     tops = [match.start() + 1 for match in _TOP_LINE.finditer(text)]
     if _TOP_LINE_AT_START.match(text):
         tops.insert(0, 0)
@@ -152,10 +156,6 @@ def _chunks(text: str) -> list[Chunk]:
             continue
         chunks.append(Chunk("head", parent, chunk_line, chunk_start, items[0].start))
         chunks.extend(items)
-    anchor = _anchor_alias_or_merge(text)
-    if anchor is not None:
-        line = text.count("\n", 0, anchor) + 1
-        raise _Untrusted(f"line {line} may have an anchor, alias or merge key")
     return chunks
 
 
