@@ -194,6 +194,19 @@ def test_cached_problems_move_with_their_chunk_fixes_included():
     assert after == checking.check(moved_text).problems
 
 
+def test_a_moved_chunk_whose_messages_name_a_line_is_checked_again():
+    checker = incremental.IncrementalChecker()
+    text = "version: 0.1\nenv:\n" + entries(2) + "  - name: Q\n    value: q\n    name: R\n"
+    [before] = checker.check(text).problems
+    assert before.message.startswith("Duplicate key 'name': it is already set on line 7,")
+    moved_text = text.replace("env:\n", "env:\n  # a comment\n")
+    [after] = checker.check(moved_text).problems
+    assert checker.last_run.rechecked == 2  # the list key's chunk, and the moved item
+    assert after.message.startswith("Duplicate key 'name': it is already set on line 8,")
+    assert after.data["first"] == {"line": 7, "column": 4}
+    assert (after,) == checking.check(moved_text).problems
+
+
 def test_schema_messages_name_the_items_new_place_in_its_list():
     checker = incremental.IncrementalChecker()
     text = "version: 0.1\nenv:\n" + entries(2) + "  - name: Q\n    valeu: x\n"
@@ -264,7 +277,9 @@ VALUES = [
     "yes", "0123", "''", "😀 ü", "{k: v}", "~", "env[0]", "\"tab\\tq\"", "x\n      continued",
 ]  # fmt: skip
 RARE_VALUES = ["[1]", "a: b", "&an x", "*an", "|\n      block", "2001-12-14"]
-ITEM_EXTRAS = ["    nme: x", "    value:\n      k: v", "    name: B", "    - x", "  # comment", ""]
+# A repeated key in an item ("name: B" again) names a line in its message: moved, it is re-checked.
+# Lines added to an item, at its keys' indentation ({i}); some misplaced on purpose (`- x`, `k: v`).
+ITEM_EXTRAS = ["{i}nme: x", "{i}value:\n{i}  k: v", "{i}name: B", "{i}name: B", "{i}  - x", "{i}k: v", "#"]
 TOP_LINES = [
     "version: 0.1", "version: 0.2", "version: '0.1'", "version:", "evn:", "foo: 1", "enableFeatures:",
     "enableFeatures:\n  - Probes\n  - Prob", "# comment", "", "version: 0.1 # c", "version: 0.1",
@@ -290,8 +305,8 @@ def items(draw: st.DrawFn, *, value_key: str, indent: str) -> str:
     name = draw(sometimes_rare(NAMES, RARE_NAMES))
     value = draw(sometimes_rare(VALUES, RARE_VALUES))
     lines = [f"{indent}- name: {name}", f"{indent}  {value_key}: {value}"]
-    if draw(st.integers(0, 4)) == 0:
-        lines.append(indent + draw(st.sampled_from(ITEM_EXTRAS)))
+    if draw(st.integers(0, 2)) == 0:
+        lines.append(draw(st.sampled_from(ITEM_EXTRAS)).format(i=indent + "  "))
     return "\n".join(lines)
 
 
@@ -317,7 +332,8 @@ def configs(draw: st.DrawFn) -> str:
 def edits(draw: st.DrawFn, text: str) -> str:
     lines = text.split("\n")
     line = draw(st.integers(0, len(lines)))
-    kind = draw(st.sampled_from(["insert line", "delete line", "replace line", "insert", "delete"]))
+    kinds = ["insert line", "insert line", "delete line", "replace line", "insert", "delete"]
+    kind = draw(st.sampled_from(kinds))
     if kind == "insert line":
         lines.insert(line, draw(sometimes_rare(EDIT_LINES, RARE_EDIT_LINES)))
     elif kind == "delete line" and line < len(lines):
