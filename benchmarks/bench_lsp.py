@@ -8,6 +8,9 @@
   not split, so every change is checked in full (`diagnostics_2000_entries_full_check`);
 - diagnostics for an edit in the middle: one character of the middle entry's value
   (`diagnostics_2000_entries_middle_edit`);
+- hover after a change: round trip of a hover on a token right after each change's diagnostics
+  arrived, on the 2,000-entry file; the first request for a version builds the whole file's model
+  (an incremental check does not), so this is where that cost went (`hover_2000_entries_after_change`);
 - completion: round trip of a `textDocument/completion` request inside an env value (`$(`) and at a
   new key, no cluster configured;
 - server CPU: the server process's user + system CPU time per change or completion, on average
@@ -203,6 +206,9 @@ async def measure() -> dict[str, Any]:
                 client, arrivals, uri=f"file:///bench/{name}/KubernetesLocalProcessConfig.yaml", text=text,
                 line=line, rounds=ROUNDS[2000], pid=pid,
             )  # fmt: skip
+        figures["hover_2000_entries_after_change"] = await hover_after_change(
+            client, arrivals, uri="file:///bench/hover/KubernetesLocalProcessConfig.yaml", rounds=ROUNDS[2000]
+        )
         figures["server_memory"] = memory_mb(pid)
         await client.shutdown_async(None)
         client.exit(None)
@@ -259,6 +265,50 @@ async def edit_latencies(
         types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )
     return figures
+
+
+async def hover_after_change(
+    client: LanguageClient, arrivals: dict[tuple[str, int | None], float], *, uri: str, rounds: int
+) -> dict[str, float]:
+    """Hover on the middle entry's token after each edit of the last entry has been published."""
+    text = config_text(2000)
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="yaml", version=1, text=text)
+        )
+    )
+    await wait_for(arrivals, (uri, 1))
+    lines = text.split("\n")
+    last_line = 2 * 2000 + 1
+    middle_token = types.Position(line=2 * 1000 + 1, character=lines[2 * 1000 + 1].index("$(") + 3)
+    latencies = []
+    for round_number in range(rounds):
+        version = round_number + 2
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[
+                    types.TextDocumentContentChangePartial(
+                        range=types.Range(
+                            start=types.Position(line=last_line, character=len(lines[last_line]) - 1),
+                            end=types.Position(line=last_line, character=len(lines[last_line])),
+                        ),
+                        text=str(round_number % 10),
+                    )
+                ],
+            )
+        )
+        await wait_for(arrivals, (uri, version))
+        started = time.perf_counter()
+        hover = await client.text_document_hover_async(
+            types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=middle_token)
+        )
+        latencies.append(time.perf_counter() - started)
+        assert hover is not None, "no hover on a token"
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    return percentiles(latencies)
 
 
 async def wait_for(
