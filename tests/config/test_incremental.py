@@ -168,7 +168,7 @@ def test_a_refused_version_keeps_the_cache_for_the_next_one():
     assert checker.last_run == incremental.Run(mode="incremental", rechecked=0, chunks=22)
 
 
-def test_many_changed_places_make_the_check_full():
+def test_many_changed_places_make_the_check_full_and_fill_the_cache_for_the_next():
     checker = incremental.IncrementalChecker()
     text = "version: 0.1\n" + "".join(f"key{number}: 1\n" for number in range(20))
     checker.check(text)
@@ -176,6 +176,9 @@ def test_many_changed_places_make_the_check_full():
     edited = text.replace(": 1\n", ": 2\n") + "".join(f"more{number}: 1\n" for number in range(10))
     assert checker.check(edited).problems == checking.check(edited).problems
     assert checker.last_run == incremental.Run(mode="full", reason="30 places changed")
+    # Meanwhile the first 24 places were checked into the cache: the same text again needs 6.
+    assert checker.check(edited).problems == checking.check(edited).problems
+    assert checker.last_run == incremental.Run(mode="incremental", rechecked=6, chunks=31)
 
 
 def test_cached_problems_move_with_their_chunk_fixes_included():

@@ -47,7 +47,8 @@ import yaml
 from kubelocal.config import checking, checks, model, parsing, problems, schema
 
 SPLIT_KEYS = ("env", "volumeMounts")
-# More separately changed places than this: one full check is cheaper than many small ones.
+# More separately changed places than this: the full check answers, and only this many places
+# are checked into the cache (each costs a small check of its own).
 MAX_DIRTY_GROUPS = 24
 
 _UNSAFE_CHARACTERS = ("\t", "\ufeff", "\x85", "\u2028", "\u2029")
@@ -274,7 +275,7 @@ class Run:
 class IncrementalChecker:
     """Checks successive versions of one document, re-checking only the chunks that changed.
 
-    Keeps the entries of the chunks of the last text checked (and nothing older), so its memory
+    Keeps the entries of the chunks of the last text it split (and nothing older), so its memory
     follows the document's size. Not thread-safe: use one per document, from one thread at a time.
     """
 
@@ -309,9 +310,7 @@ class IncrementalChecker:
                 entry = None if entry.pinned else entry.moved_to(chunk.line)
             entries.append(entry)
         groups = list(_dirty_groups(chunks.chunks, entries))
-        if len(groups) > MAX_DIRTY_GROUPS:
-            raise _Untrusted(f"{len(groups)} places changed")
-        for group in groups:
+        for group in groups[:MAX_DIRTY_GROUPS]:
             first = group[0]
             checked = (
                 _check_items(text, chunks.chunks[first : group[-1] + 1])
@@ -320,8 +319,12 @@ class IncrementalChecker:
             )
             for position, entry in zip(group, checked, strict=True):
                 entries[position] = entry
+        self._cache = {key: entry for key, entry in zip(keys, entries, strict=True) if entry is not None}
+        if len(groups) > MAX_DIRTY_GROUPS:
+            # The full check answers; the chunks checked meanwhile are kept, so a text that stays
+            # (a paste of many top-level keys) is checked incrementally after a few versions.
+            raise _Untrusted(f"{len(groups)} places changed")
         complete = [entry for entry in entries if entry is not None]
-        self._cache = dict(zip(keys, complete, strict=True))
         return _assemble(chunks.chunks, complete), sum(len(group) for group in groups), len(complete)
 
 
