@@ -3,6 +3,14 @@
 - diagnostics: time from sending `didChange` (one character of a value edited) to receiving the
   `publishDiagnostics` of that version, with the debounce set to 0 ms (`diagnosticsDelayMs: 0`), so
   the figure is the server's own cost (in an editor add the 150 ms debounce);
+- diagnostics when the edit forces a full check: the same edit of the last entry in a 2,000-entry
+  file whose first value has an anchor (`value: &first ...`), which the incremental checker does
+  not split, so every change is checked in full (`diagnostics_2000_entries_full_check`);
+- diagnostics for an edit in the middle: one character of the middle entry's value
+  (`diagnostics_2000_entries_middle_edit`);
+- hover after a change: round trip of a hover on a token right after each change's diagnostics
+  arrived, on the 2,000-entry file; the first request for a version builds the whole file's model
+  (an incremental check does not), so this is where that cost went (`hover_2000_entries_after_change`);
 - completion: round trip of a `textDocument/completion` request inside an env value (`$(`) and at a
   new key, no cluster configured;
 - server CPU: the server process's user + system CPU time per change or completion, on average
@@ -37,6 +45,12 @@ ENTRY = "  - name: VARIABLE_{0:05d}\n    value: http://$(services:service-{1}.sh
 
 def config_text(entries: int) -> str:
     return "version: 0.1\nenv:\n" + "".join(ENTRY.format(number, number % 7) for number in range(entries))
+
+
+def unsplittable_config_text(entries: int) -> str:
+    """`config_text` with an anchor on the first value (`&first`), which makes the incremental
+    checker check every version in full; the same lines, so the edits land on the same places."""
+    return config_text(entries).replace("    value: http", "    value: &first http", 1)
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -184,6 +198,17 @@ async def measure() -> dict[str, Any]:
             figures[f"completion_{entries}_entries"]["server_cpu_ms_mean"] = (
                 (cpu_seconds(pid) - cpu_before) / COMPLETIONS * 1000
             )
+        for name, text, line in (
+            ("diagnostics_2000_entries_full_check", unsplittable_config_text(2000), 2 * 2000 + 1),
+            ("diagnostics_2000_entries_middle_edit", config_text(2000), 2 * 1000 + 1),
+        ):
+            figures[name] = await edit_latencies(
+                client, arrivals, uri=f"file:///bench/{name}/KubernetesLocalProcessConfig.yaml", text=text,
+                line=line, rounds=ROUNDS[2000], pid=pid,
+            )  # fmt: skip
+        figures["hover_2000_entries_after_change"] = await hover_after_change(
+            client, arrivals, uri="file:///bench/hover/KubernetesLocalProcessConfig.yaml", rounds=ROUNDS[2000]
+        )
         figures["server_memory"] = memory_mb(pid)
         await client.shutdown_async(None)
         client.exit(None)
@@ -193,6 +218,97 @@ async def measure() -> dict[str, Any]:
             client._server.kill()
         await client.stop()
     return figures
+
+
+async def edit_latencies(
+    client: LanguageClient,
+    arrivals: dict[tuple[str, int | None], float],
+    *,
+    uri: str,
+    text: str,
+    line: int,
+    rounds: int,
+    pid: int,
+) -> dict[str, float]:
+    """didChange to publishDiagnostics for `rounds` edits of the last character of `line`, as above."""
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="yaml", version=1, text=text)
+        )
+    )
+    await wait_for(arrivals, (uri, 1))
+    line_text = text.split("\n")[line]
+    latencies = []
+    cpu_before = cpu_seconds(pid)
+    for round_number in range(rounds):
+        version = round_number + 2
+        started = time.perf_counter()
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[
+                    types.TextDocumentContentChangePartial(
+                        range=types.Range(
+                            start=types.Position(line=line, character=len(line_text) - 1),
+                            end=types.Position(line=line, character=len(line_text)),
+                        ),
+                        text=str(round_number % 10),
+                    )
+                ],
+            )
+        )
+        await wait_for(arrivals, (uri, version))
+        latencies.append(arrivals[(uri, version)] - started)
+    figures = percentiles(latencies)
+    figures["server_cpu_ms_mean"] = (cpu_seconds(pid) - cpu_before) / rounds * 1000
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    return figures
+
+
+async def hover_after_change(
+    client: LanguageClient, arrivals: dict[tuple[str, int | None], float], *, uri: str, rounds: int
+) -> dict[str, float]:
+    """Hover on the middle entry's token after each edit of the last entry has been published."""
+    text = config_text(2000)
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="yaml", version=1, text=text)
+        )
+    )
+    await wait_for(arrivals, (uri, 1))
+    lines = text.split("\n")
+    last_line = 2 * 2000 + 1
+    middle_token = types.Position(line=2 * 1000 + 1, character=lines[2 * 1000 + 1].index("$(") + 3)
+    latencies = []
+    for round_number in range(rounds):
+        version = round_number + 2
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[
+                    types.TextDocumentContentChangePartial(
+                        range=types.Range(
+                            start=types.Position(line=last_line, character=len(lines[last_line]) - 1),
+                            end=types.Position(line=last_line, character=len(lines[last_line])),
+                        ),
+                        text=str(round_number % 10),
+                    )
+                ],
+            )
+        )
+        await wait_for(arrivals, (uri, version))
+        started = time.perf_counter()
+        hover = await client.text_document_hover_async(
+            types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=middle_token)
+        )
+        latencies.append(time.perf_counter() - started)
+        assert hover is not None, "no hover on a token"
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    return percentiles(latencies)
 
 
 async def wait_for(

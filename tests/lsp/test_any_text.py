@@ -12,16 +12,8 @@ from hypothesis import strategies as st
 from lsprotocol import types
 
 from kubelocal.config import checking, problems, schema
-from kubelocal.lsp import (
-    cluster_catalog,
-    completions,
-    cursor_contexts,
-    diagnostics,
-    hovers,
-    outlines,
-    positions,
-    schemas,
-)
+from kubelocal.kube import cataloging
+from kubelocal.lsp import completions, cursor_contexts, diagnostics, hovers, outlines, positions, schemas
 
 SCHEMA = schema.load_schema()
 SECTIONS = schemas.section_shapes(SCHEMA)
@@ -57,13 +49,11 @@ FRAGMENTS = st.sampled_from(
     ]
 )
 TEXTS = st.one_of(st.text(max_size=200), st.lists(FRAGMENTS, max_size=40).map("".join))
-SNAPSHOT = cluster_catalog.Snapshot(
+SNAPSHOT = cataloging.Snapshot(
     context="c",
     namespace="shop",
     namespaces=("shop",),
-    services=(
-        cluster_catalog.Service(name="cart", namespace="shop", ports=(cluster_catalog.ServicePort(80),)),
-    ),
+    services=(cataloging.Service(name="cart", namespace="shop", ports=(cataloging.ServicePort(80),)),),
     volumes=("data",),
     read_at=1.0,
 )

@@ -10,14 +10,15 @@ from __future__ import annotations
 from lsprotocol import types
 
 from kubelocal.config import problems, schema
-from kubelocal.lsp import cluster_catalog, completions, cursor_contexts, schemas
+from kubelocal.kube import cataloging
+from kubelocal.lsp import completions, cursor_contexts, schemas
 
 SCHEMA = schema.load_schema()
 SECTIONS = schemas.section_shapes(SCHEMA)
 REPLACE = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
 
 
-def offered(text: str, *, absolute: bool = True, snapshot=cluster_catalog.EMPTY) -> dict[str, str]:
+def offered(text: str, *, absolute: bool = True, snapshot=cataloging.EMPTY) -> dict[str, str]:
     before, _, after = text.partition("|")
     lines = (before + after).split("\n")
     line = before.count("\n")
@@ -74,9 +75,9 @@ def test_enum_values_skip_those_present():
 
 
 def test_env_values_offer_ready_made_tokens_for_what_the_cluster_has():
-    snapshot = cluster_catalog.Snapshot(
+    snapshot = cataloging.Snapshot(
         namespace="shop",
-        services=(cluster_catalog.Service("cart", "shop"), cluster_catalog.Service("ledger", "payments")),
+        services=(cataloging.Service("cart", "shop"), cataloging.Service("ledger", "payments")),
         volumes=("data",),
         read_at=1.0,
     )

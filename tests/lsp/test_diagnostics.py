@@ -4,7 +4,8 @@ Aspects: problems published at their exact ranges in UTF-16 units (astral charac
 error), with code, severity, source and the version they belong to; only the last of several quick
 changes is ever published; diagnostics cleared on close; files that are not ours ignored, and extra
 files served through the `configFileGlobs` setting, also when it changes (diagnostics of files no
-longer served are withdrawn); a duplicate names its first occurrence as related information.
+longer served are withdrawn); a duplicate names its first occurrence as related information; an
+edit inside a file (checked incrementally) moves and renumbers the later problems.
 """
 
 from __future__ import annotations
@@ -134,3 +135,34 @@ async def test_a_duplicate_points_at_its_first_occurrence(client: helpers.Record
     assert related.location.uri == uri
     assert related.location.range == helpers.lsp_range((2, 10), (2, 15))
     assert related.message == "first written here: TWICE"
+
+
+async def test_edits_inside_a_large_file_publish_what_a_full_check_finds(client: helpers.RecordingClient):
+    # Checked incrementally: an item inserted above moves the later problems down two lines and
+    # renumbers the list index in their messages; the duplicate name is in an unchanged chunk.
+    uri = helpers.config_uri()
+    entries = "".join(f"  - name: N{number}\n    value: v\n" for number in range(30))
+    text = f"version: 0.1\nenv:\n{entries}  - name: LAST\n    valeu: x\n"
+    helpers.open_document(client, uri, text, version=1)
+    published = await helpers.published_for(client, uri, version=1)
+    assert [(d.code, d.range.start.line, d.message.split(".")[0]) for d in published.diagnostics] == [
+        ("missing-key", 62, "env[30] needs a 'value' key"),
+        ("unknown-key", 63, "Unknown key 'valeu' in env[30]"),
+    ]
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=helpers.lsp_range((10, 0), (10, 0)), text="  - name: N29\n    value: again\n"
+                )
+            ],
+        )
+    )
+    published = await helpers.published_for(client, uri, version=2)
+    assert [(d.code, d.range.start.line, d.message.split(".")[0]) for d in published.diagnostics] == [
+        ("duplicate-env-name", 62, "The environment variable 'N29' is already set on line 11"),
+        ("missing-key", 64, "env[31] needs a 'value' key"),
+        ("unknown-key", 65, "Unknown key 'valeu' in env[31]"),
+    ]
+    assert published.diagnostics[0].range == helpers.lsp_range((62, 10), (62, 13))

@@ -3,6 +3,7 @@
 Pure: text in, problems and a typed model out. The CLI and the language server are its clients.
 
     checking.check(text) -> CheckResult(problems, model)      the entry point (check_bytes for files)
+    incremental.IncrementalChecker().check(text)            the same result, re-checking only changed chunks
       parsing     libyaml's node tree; values built by hand (duplicate keys, alias and nesting limits)
       schema      the JSON schema in schemas/ (the one source of truth), errors mapped to nodes
       checks      what a schema cannot say: tokens, env names, local paths, duplicates

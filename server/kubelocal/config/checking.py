@@ -30,30 +30,36 @@ class CheckResult:
 
     problems: tuple[problems.Problem, ...]
     parsed: parsing.Parsed | None = dataclasses.field(default=None, repr=False, compare=False)
+    # The checked text, parsed on first access to `model` when `parsed` is not given (an
+    # incremental check finds the problems without parsing the whole text).
+    source: str | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @functools.cached_property
     def model(self) -> model.ConfigModel | None:
         # cached_property writes the instance's __dict__ directly, which a frozen dataclass allows.
-        if self.parsed is None:
-            return None
-        with _collector_paused():
-            return model.build(self.parsed)
+        with collector_paused():
+            parsed = self.parsed
+            if parsed is None and self.source is not None:
+                parsed = parsing.parse(self.source)
+            if parsed is None:
+                return None
+            return model.build(parsed)
 
 
 def check(text: str) -> CheckResult:
     """Check the text of a KubernetesLocalProcessConfig.yaml."""
-    with _collector_paused():
+    with collector_paused():
         parsed = parsing.parse(text)
         found = list(parsed.problems)
         if parsed.root is None and not found:
             found.append(_empty_file(parsed.index))
         found.extend(schema.validate(parsed))
         found.extend(checks.run(parsed))
-        return CheckResult(problems=_sorted_once(found), parsed=parsed)
+        return CheckResult(problems=sorted_once(found), parsed=parsed)
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while a large file's objects are built.
 
     Building tens of thousands of objects that survive (nodes, values, spans) sets off full
@@ -70,7 +76,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _sorted_once(found: list[problems.Problem]) -> tuple[problems.Problem, ...]:
+def sorted_once(found: list[problems.Problem]) -> tuple[problems.Problem, ...]:
     """Sorted by position; an aliased node is checked once per alias, but reported once."""
     unique: dict[tuple[str, problems.Span, str], problems.Problem] = {}
     for problem in found:

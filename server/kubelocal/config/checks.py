@@ -66,6 +66,34 @@ def _env(index: locations.LineIndex, root: yaml.MappingNode) -> list[problems.Pr
     return found
 
 
+def duplicate_env_name(*, name: str, span: problems.Span, first: problems.Position) -> problems.Problem:
+    """The env name at `span` was set before, by the name starting at `first`."""
+    return problems.Problem(
+        code="duplicate-env-name",
+        severity=problems.Severity.ERROR,
+        message=(
+            f"The environment variable '{name}' is already set on line {first.line + 1}. "
+            "Remove one of the two entries or rename one."
+        ),
+        span=span,
+        data={"name": name, "first": {"line": first.line, "column": first.column}},
+    )
+
+
+def duplicate_volume_mount(*, name: str, span: problems.Span, first: problems.Position) -> problems.Problem:
+    """The volume name at `span` was mapped before, by the name starting at `first`."""
+    return problems.Problem(
+        code="duplicate-volume-mount",
+        severity=problems.Severity.WARNING,
+        message=(
+            f"The volume '{name}' is already mapped on line {first.line + 1}, "
+            "and the first match wins, so this entry is never used. Remove it."
+        ),
+        span=span,
+        data={"name": name},
+    )
+
+
 def _token_type_fix(locator: model.ValueLocator, issue: tokens.Issue) -> problems.Fix | None:
     suggestion = issue.data.get("suggestion")
     # Only where the type's range is exact: replacing the whole value node would lose the rest.
@@ -83,17 +111,11 @@ def _env_name(
     name = name_node.value
     found: list[problems.Problem] = []
     if name in first_names:
-        first = index.position(first_names[name].start_mark.index)
         found.append(
-            problems.Problem(
-                code="duplicate-env-name",
-                severity=problems.Severity.ERROR,
-                message=(
-                    f"The environment variable '{name}' is already set on line {first.line + 1}. "
-                    "Remove one of the two entries or rename one."
-                ),
+            duplicate_env_name(
+                name=name,
                 span=parsing.node_span(index, name_node),
-                data={"name": name, "first": {"line": first.line, "column": first.column}},
+                first=index.position(first_names[name].start_mark.index),
             )
         )
     else:
@@ -150,17 +172,11 @@ def _volume_mounts(index: locations.LineIndex, root: yaml.MappingNode) -> list[p
         name_node, path_node = model.item_fields(item, first="name", second="localPath")
         if name_node is not None and _is_text(name_node):
             if name_node.value in first_names:
-                first = index.position(first_names[name_node.value].start_mark.index)
                 found.append(
-                    problems.Problem(
-                        code="duplicate-volume-mount",
-                        severity=problems.Severity.WARNING,
-                        message=(
-                            f"The volume '{name_node.value}' is already mapped on line {first.line + 1}, "
-                            "and the first match wins, so this entry is never used. Remove it."
-                        ),
+                    duplicate_volume_mount(
+                        name=name_node.value,
                         span=parsing.node_span(index, name_node),
-                        data={"name": name_node.value},
+                        first=index.position(first_names[name_node.value].start_mark.index),
                     )
                 )
             else:

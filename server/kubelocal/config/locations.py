@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import re
 
 from kubelocal.config import problems
@@ -39,7 +40,13 @@ class LineIndex:
 
     @functools.cached_property
     def line_starts(self) -> list[int]:
-        return [0, *(match.end() for match in _LINE_BREAK.finditer(self.text))]
+        text = self.text
+        if "\r" not in text or text.count("\r") == text.count("\r\n"):
+            # Every break ends in LF: the starts follow from the line lengths, all in C (a tenth of
+            # the time of the regular expression, which matters for incremental checks).
+            lengths = map(len, text.split("\n"))
+            return list(itertools.accumulate(map((1).__add__, lengths), initial=0))[:-1]
+        return [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
 
     def position(self, offset: int) -> problems.Position:
         # Plain comparisons: this runs for every node of a large file, and min()/max() cost more.

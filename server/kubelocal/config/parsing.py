@@ -350,13 +350,12 @@ class _Builder:
                     )
                     continue
                 if key in first_keys:
-                    first = self.index.position(first_keys[key].start_mark.index)
-                    self._problem(
-                        "duplicate-key",
-                        f"Duplicate key '{key}': it is already set on line {first.line + 1}, "
-                        "and only the first is used. Remove one of them.",
-                        node=key_node,
-                        data={"key": key, "first": {"line": first.line, "column": first.column}},
+                    self.problems.append(
+                        duplicate_key_problem(
+                            key=key,
+                            span=node_span(self.index, key_node),
+                            first=self.index.position(first_keys[key].start_mark.index),
+                        )
                     )
                     continue
                 first_keys[key] = key_node
@@ -448,6 +447,20 @@ class _Builder:
     def _stop(self, code: str, message: str, *, node: yaml.Node) -> None:
         self._problem(code, message, node=node)
         raise _BuildStopped
+
+
+def duplicate_key_problem(*, key: str, span: problems.Span, first: problems.Position) -> problems.Problem:
+    """A key set a second time in one mapping (at `span`); `first` is where the first one starts."""
+    return problems.Problem(
+        code="duplicate-key",
+        severity=problems.Severity.ERROR,
+        message=(
+            f"Duplicate key '{key}': it is already set on line {first.line + 1}, "
+            "and only the first is used. Remove one of them."
+        ),
+        span=span,
+        data={"key": key, "first": {"line": first.line, "column": first.column}},
+    )
 
 
 def _forbidden_character_problem(index: locations.LineIndex, offset: int) -> problems.Problem:

@@ -24,6 +24,7 @@ import functools
 import importlib.resources
 import json
 import pathlib
+from collections.abc import Collection
 from typing import Any
 
 import jsonschema
@@ -298,29 +299,44 @@ def _unknown_keys(
         key_node, _ = parsing.resolve_path(parsed.root, (*path, key), lookup=parsed.lookup)
         if key_node is None:
             continue
-        span = parsing.node_span(parsed.index, key_node)
-        # A key already present is no suggestion: renaming to it would make a duplicate key.
-        absent = [
-            name for name in allowed if not isinstance(error.instance, dict) or name not in error.instance
-        ]
-        suggestion = suggestions.closest(key, absent)
-        hint = f" Did you mean '{suggestion}'?" if suggestion else ""
-        place = f"in {describe_path(path)}" if path else "at the top level"
         found.append(
-            problems.Problem(
-                code="unknown-key",
-                severity=problems.Severity.ERROR,
-                message=(f"Unknown key '{key}' {place}.{hint} Valid keys here: {', '.join(allowed)}."),
-                span=span,
-                fixes=(
-                    (fixes.replace(title=f"Change to '{suggestion}'", span=span, new_text=suggestion),)
-                    if suggestion
-                    else ()
-                ),
-                data={"key": key, "suggestion": suggestion, "valid": allowed},
+            unknown_key_problem(
+                key=key,
+                span=parsing.node_span(parsed.index, key_node),
+                path=path,
+                allowed=allowed,
+                present=error.instance if isinstance(error.instance, dict) else (),
             )
         )
     return found
+
+
+def top_level_keys() -> list[str]:
+    """The keys the schema allows at the top level, in its order."""
+    return list(load_schema()["properties"])
+
+
+def unknown_key_problem(
+    *, key: str, span: problems.Span, path: tuple[Any, ...], allowed: list[str], present: Collection[str]
+) -> problems.Problem:
+    """`key` (at `span`) is not one of `allowed` in the mapping at `path`, which has the keys `present`."""
+    # A key already present is no suggestion: renaming to it would make a duplicate key.
+    absent = [name for name in allowed if name not in present]
+    suggestion = suggestions.closest(key, absent)
+    hint = f" Did you mean '{suggestion}'?" if suggestion else ""
+    place = f"in {describe_path(path)}" if path else "at the top level"
+    return problems.Problem(
+        code="unknown-key",
+        severity=problems.Severity.ERROR,
+        message=(f"Unknown key '{key}' {place}.{hint} Valid keys here: {', '.join(allowed)}."),
+        span=span,
+        fixes=(
+            (fixes.replace(title=f"Change to '{suggestion}'", span=span, new_text=suggestion),)
+            if suggestion
+            else ()
+        ),
+        data={"key": key, "suggestion": suggestion, "valid": allowed},
+    )
 
 
 def _missing_keys(

@@ -7,8 +7,8 @@ client as window/logMessage or to stderr: stdout is the protocol channel.
 
 Modules: `server` (state and wiring) and one module per feature (`configuring`, `syncing`,
 `completing`, `hovering`, `fixing`, `outlining`); pure logic in `positions`, `cursor_contexts`,
-`completions`, `hovers`, `diagnostics`, `outlines`, `schemas`, `settings`; the cluster's names in
-`cluster_catalog`.
+`completions`, `hovers`, `diagnostics`, `outlines`, `schemas`, `settings`; the cluster's names come
+from `kubelocal.kube.cataloging`.
 """
 
 from __future__ import annotations

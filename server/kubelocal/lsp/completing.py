@@ -10,7 +10,8 @@ from __future__ import annotations
 from lsprotocol import types
 
 from kubelocal.config import problems
-from kubelocal.lsp import cluster_catalog, completions, cursor_contexts
+from kubelocal.kube import cataloging
+from kubelocal.lsp import completions, cursor_contexts
 from kubelocal.lsp import server as lsp_server
 
 TRIGGER_CHARACTERS = ["$", "(", ":", ".", ",", "-", " "]
@@ -38,7 +39,7 @@ def complete(
         start=index.code_points_to_lsp(problems.Position(cursor.line, context.replace_start)),
         end=index.code_points_to_lsp(problems.Position(cursor.line, max(context.replace_end, cursor.column))),
     )
-    snapshot = ls.catalog.snapshot() if ls.settings.cluster_completion else cluster_catalog.EMPTY
+    snapshot = ls.catalog.snapshot() if ls.settings.cluster_completion else cataloging.EMPTY
     line = index.line(cursor.line)
     items = completions.items(
         context,

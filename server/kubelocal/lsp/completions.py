@@ -17,7 +17,8 @@ from __future__ import annotations
 from lsprotocol import types
 
 from kubelocal.config import tokens
-from kubelocal.lsp import cluster_catalog, cursor_contexts, schemas
+from kubelocal.kube import cataloging
+from kubelocal.lsp import cursor_contexts, schemas
 
 # The token types are the checker's (one definition); these only describe them in the list.
 TOKEN_TYPE_DETAILS = {
@@ -34,7 +35,7 @@ def items(
     context: cursor_contexts.CursorContext,
     *,
     schema: schemas.Schema,
-    snapshot: cluster_catalog.Snapshot,
+    snapshot: cataloging.Snapshot,
     replace: types.Range,
     line_indent: int = 0,
     absolute_indent: bool = True,
@@ -201,7 +202,7 @@ def _values(
     context: cursor_contexts.CursorContext,
     *,
     schema: schemas.Schema,
-    snapshot: cluster_catalog.Snapshot,
+    snapshot: cataloging.Snapshot,
     replace: types.Range,
 ) -> list[types.CompletionItem]:
     node = schemas.at(schema, context.path)
@@ -276,14 +277,14 @@ def _plain(
     )
 
 
-def _ports_text(service: cluster_catalog.Service) -> str:
+def _ports_text(service: cataloging.Service) -> str:
     ports = ", ".join(
         f"{port.port}/{port.protocol}" + (f" ({port.name})" if port.name else "") for port in service.ports
     )
     return f"service in {service.namespace}" + (f", ports {ports}" if ports else "")
 
 
-def _service_names(snapshot: cluster_catalog.Snapshot, *, replace: types.Range) -> list[types.CompletionItem]:
+def _service_names(snapshot: cataloging.Snapshot, *, replace: types.Range) -> list[types.CompletionItem]:
     result: list[types.CompletionItem] = []
     for service in snapshot.services[:MAX_CLUSTER_ITEMS]:
         # A service in the context's namespace needs no namespace; others are written NAME.NAMESPACE.
@@ -302,7 +303,7 @@ def _service_names(snapshot: cluster_catalog.Snapshot, *, replace: types.Range) 
 
 
 def _namespaces(
-    context: cursor_contexts.CursorContext, snapshot: cluster_catalog.Snapshot, *, replace: types.Range
+    context: cursor_contexts.CursorContext, snapshot: cataloging.Snapshot, *, replace: types.Range
 ) -> list[types.CompletionItem]:
     holding = {service.namespace for service in snapshot.services if service.name == context.service}
     return [
@@ -318,7 +319,7 @@ def _namespaces(
 
 
 def _ports(
-    context: cursor_contexts.CursorContext, snapshot: cluster_catalog.Snapshot, *, replace: types.Range
+    context: cursor_contexts.CursorContext, snapshot: cataloging.Snapshot, *, replace: types.Range
 ) -> list[types.CompletionItem]:
     service = snapshot.service(context.service or "", context.namespace)
     if service is None:
@@ -335,7 +336,7 @@ def _ports(
     ]
 
 
-def _volumes(snapshot: cluster_catalog.Snapshot, *, replace: types.Range) -> list[types.CompletionItem]:
+def _volumes(snapshot: cataloging.Snapshot, *, replace: types.Range) -> list[types.CompletionItem]:
     return [
         _plain(
             volume,

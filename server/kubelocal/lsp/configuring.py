@@ -11,8 +11,9 @@ import asyncio
 
 from lsprotocol import types
 
-from kubelocal.lsp import cluster_catalog, syncing
+from kubelocal.kube import cataloging
 from kubelocal.lsp import server as lsp_server
+from kubelocal.lsp import syncing
 
 
 def register(server: lsp_server.KubelocalLanguageServer) -> None:
@@ -23,7 +24,7 @@ def register(server: lsp_server.KubelocalLanguageServer) -> None:
     @server.feature(types.INITIALIZED)
     def initialized(ls: lsp_server.KubelocalLanguageServer, params: types.InitializedParams) -> None:
         ls.loop = asyncio.get_running_loop()
-        if ls.settings.cluster_completion and cluster_catalog.kubeconfig_paths():
+        if ls.settings.cluster_completion and cataloging.kubeconfig_paths():
             ls.catalog.refresh()
         ls.log(f"kubelocal-lsp {ls.version} ready")
 

@@ -40,10 +40,9 @@ async def hover(ls: lsp_server.KubelocalLanguageServer, params: types.HoverParam
         return types.Hover(
             contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text), range=where
         )
-    checked = await ls.checked(uri)
-    if checked is None or checked.result is None or checked.result.model is None:
+    checked, config = await ls.checked_model(uri)
+    if checked is None or config is None:
         return None
-    config = checked.result.model
     token = hovers.token_at(config, checked.index.to_checker(params.position))
     if token is None or token.span is None:
         return None

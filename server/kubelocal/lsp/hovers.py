@@ -13,7 +13,8 @@ import fnmatch
 from collections.abc import Callable, Sequence
 
 from kubelocal.config import model, problems
-from kubelocal.lsp import cluster_catalog, cursor_contexts, schemas
+from kubelocal.kube import cataloging
+from kubelocal.lsp import cursor_contexts, schemas
 
 Expand = Callable[[model.Part], str | None]
 
@@ -74,7 +75,7 @@ def token_markdown(
     token: model.Part,
     *,
     config: model.ConfigModel,
-    snapshot: cluster_catalog.Snapshot,
+    snapshot: cataloging.Snapshot,
     expand: Expand | None = None,
 ) -> str:
     """What `token` refers to, in Markdown."""
@@ -121,7 +122,7 @@ def token_markdown(
     return "\n\n".join(lines)
 
 
-def _service_in_cluster(token: model.ServiceToken, snapshot: cluster_catalog.Snapshot) -> list[str]:
+def _service_in_cluster(token: model.ServiceToken, snapshot: cataloging.Snapshot) -> list[str]:
     if snapshot.read_at is None or (snapshot.error and not snapshot.services):
         return []
     namespace = token.namespace or snapshot.namespace

@@ -20,10 +20,9 @@ def _hierarchical(ls: lsp_server.KubelocalLanguageServer) -> bool:
 async def document_symbols(
     ls: lsp_server.KubelocalLanguageServer, params: types.DocumentSymbolParams
 ) -> list[types.DocumentSymbol] | list[types.SymbolInformation] | None:
-    checked = await ls.checked(params.text_document.uri)
+    checked, config = await ls.checked_model(params.text_document.uri)
     if checked is None:
         return None
-    config = checked.result.model if checked.result is not None else None
     tree = outlines.symbols(config, index=checked.index)
     if _hierarchical(ls):
         return tree

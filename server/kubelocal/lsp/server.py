@@ -7,7 +7,9 @@ adds a module and one line in `FEATURES`.
 
 The server keeps, per open document it serves, the check of its latest version (`checked`), computed
 once per version off the event loop in one worker thread, so a large document never stalls other
-requests, and a check for a version that is already outdated is skipped before it starts.
+requests, and a check for a version that is already outdated is skipped before it starts. Checks are
+incremental (`kubelocal.config.incremental`, one checker per document): a keystroke re-checks the
+chunk it changed; the whole-document model (hover, symbols) is built from the text on first use.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from pygls.lsp.server import LanguageServer
 from pygls.workspace import text_document
 
 import kubelocal
-from kubelocal.config import checking, problems, schema
-from kubelocal.lsp import cluster_catalog, collecting, diagnostics, hovers, positions, schemas, settings
+from kubelocal.config import checking, incremental, model, problems, schema
+from kubelocal.kube import cataloging
+from kubelocal.lsp import collecting, diagnostics, hovers, positions, schemas, settings
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +56,8 @@ class KubelocalLanguageServer(LanguageServer):
         self.settings = settings.Settings()
         self.schema = schema.load_schema()
         self.sections = schemas.section_shapes(self.schema)
-        self.cluster_reader = cluster_catalog.ChildReader(
-            timeout=lambda: self.settings.cluster_timeout_seconds
-        )
-        self.catalog = cluster_catalog.ClusterCatalog(
-            read=self._read_cluster, on_update=self._catalog_updated
-        )
+        self.cluster_reader = cataloging.ChildReader(timeout=lambda: self.settings.cluster_timeout_seconds)
+        self.catalog = cataloging.ClusterCatalog(read=self._read_cluster, on_update=self._catalog_updated)
         self.loop: asyncio.AbstractEventLoop | None = None  # set once running, for other threads' news
         self.pending_diagnostics: dict[str, asyncio.Task[None]] = {}
         self.published: set[str] = set()  # documents whose diagnostics the client shows
@@ -66,6 +65,8 @@ class KubelocalLanguageServer(LanguageServer):
         self.expand_token: hovers.Expand | None = None
         self._indexes: dict[str, tuple[int | None, positions.TextIndex]] = {}
         self._checked: dict[str, Checked] = {}
+        # Per document: the chunks' problems of its last check, so a change re-checks only its chunk.
+        self._checkers: dict[str, incremental.IncrementalChecker] = {}
         self._checking: dict[tuple[str, int | None], asyncio.Future[Checked | None]] = {}
         self._check_pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="kubelocal-check"
@@ -108,6 +109,7 @@ class KubelocalLanguageServer(LanguageServer):
         """Drop what is kept about a document (it was closed)."""
         self._indexes.pop(uri, None)
         self._checked.pop(uri, None)
+        self._checkers.pop(uri, None)
         pending = self.pending_diagnostics.pop(uri, None)
         if pending is not None:
             pending.cancel()
@@ -138,6 +140,24 @@ class KubelocalLanguageServer(LanguageServer):
                 return result
         return None
 
+    async def checked_model(self, uri: str) -> tuple[Checked | None, model.ConfigModel | None]:
+        """The check of the document's current version and its model (None when there is none).
+
+        The model of an incremental check is built from the text on first use: in the check thread,
+        so a large document does not stall the event loop, and only when a feature asks for it.
+        """
+        checked = await self.checked(uri)
+        if checked is None or checked.result is None:
+            return checked, None
+        result = checked.result
+        loop = asyncio.get_running_loop()
+        return checked, await loop.run_in_executor(self._check_pool, self._build_model, result)
+
+    @staticmethod
+    def _build_model(result: checking.CheckResult) -> model.ConfigModel | None:
+        with collecting.paused_then_frozen():
+            return result.model
+
     async def _check_once(self, uri: str, version: int | None) -> Checked | None:
         key = (uri, version)
         running = self._checking.get(key)
@@ -146,9 +166,14 @@ class KubelocalLanguageServer(LanguageServer):
             if index is None:
                 return None
             loop = asyncio.get_running_loop()
+            # Made here, on the event loop, where `forget` drops it: a closed document keeps none.
+            checker = self._checkers.setdefault(uri, incremental.IncrementalChecker())
             running = asyncio.ensure_future(
                 loop.run_in_executor(
-                    self._check_pool, self._check, uri, version, index, self.settings.max_file_size_bytes
+                    self._check_pool,
+                    functools.partial(
+                        self._check, uri, version, index, self.settings.max_file_size_bytes, checker=checker
+                    ),
                 )
             )
             self._checking[key] = running
@@ -157,7 +182,13 @@ class KubelocalLanguageServer(LanguageServer):
         return await asyncio.shield(running)
 
     def _check(
-        self, uri: str, version: int | None, index: positions.TextIndex, max_size: int
+        self,
+        uri: str,
+        version: int | None,
+        index: positions.TextIndex,
+        max_size: int,
+        *,
+        checker: incremental.IncrementalChecker,
     ) -> Checked | None:
         """Check one version (in the check thread); skipped when a newer version exists already.
 
@@ -167,10 +198,16 @@ class KubelocalLanguageServer(LanguageServer):
         if not self.is_current(uri, version):
             return None
         with collecting.paused_then_frozen():
-            return self._check_now(uri, version, index, max_size)
+            return self._check_now(uri, version, index, max_size, checker=checker)
 
     def _check_now(
-        self, uri: str, version: int | None, index: positions.TextIndex, max_size: int
+        self,
+        uri: str,
+        version: int | None,
+        index: positions.TextIndex,
+        max_size: int,
+        *,
+        checker: incremental.IncrementalChecker,
     ) -> Checked | None:
         text = index.text
         if len(text) > max_size:
@@ -188,7 +225,7 @@ class KubelocalLanguageServer(LanguageServer):
                 uri, version, index, None, diagnostics.to_diagnostics([problem], index=index, version=version)
             )
         try:
-            result = checking.check(index.checker_text)
+            result = checker.check(index.checker_text)
         except Exception as error:  # a checker bug must not take the editor's server down
             logger.exception("checking %s failed", uri)
             self.log_from_thread(
@@ -224,12 +261,12 @@ class KubelocalLanguageServer(LanguageServer):
 
     # -- the cluster ----------------------------------------------------------------------------
 
-    def _read_cluster(self) -> cluster_catalog.Snapshot:
+    def _read_cluster(self) -> cataloging.Snapshot:
         if not self.settings.cluster_completion:
-            return cluster_catalog.Snapshot(error="cluster completion is off")
+            return cataloging.Snapshot(error="cluster completion is off")
         return self.cluster_reader()
 
-    def _catalog_updated(self, snapshot: cluster_catalog.Snapshot) -> None:
+    def _catalog_updated(self, snapshot: cataloging.Snapshot) -> None:
         """Tell the client what the cluster catalog read (called from the catalog's thread)."""
         if snapshot.error:
             message = f"Cluster names for completion are not available: {snapshot.error}."

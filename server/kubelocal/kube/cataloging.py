@@ -10,7 +10,7 @@ the kubeconfig (`KUBECONFIG`, else `~/.kube/config`): the namespaces, the servic
 most `max_namespaces` of them (the context's namespace first), and the volume names of the pods in
 the context's namespace. Each request has a timeout and is not retried.
 
-`read_cluster_in_child()` runs that read in a child process (`python -m kubelocal.lsp.cluster_catalog`,
+`read_cluster_in_child()` runs that read in a child process (`python -m kubelocal.kube.cataloging`,
 which prints the snapshot as JSON), so the language server never loads the `kubernetes` package
 (20 MB of resident memory for as long as the editor runs), and a read that hangs (a cluster that
 accepts connections but never answers, an exec credential plugin waiting for a login) is killed
@@ -199,7 +199,7 @@ class ChildReader:
         timeout = self._timeout()
         # Each request has `timeout`; the whole read (namespaces, services, pods) gets a few of them.
         limit = timeout * 4 + 5
-        command = [sys.executable, "-m", "kubelocal.lsp.cluster_catalog", "--timeout", str(timeout)]
+        command = [sys.executable, "-m", "kubelocal.kube.cataloging", "--timeout", str(timeout)]
         command += ["--max-namespaces", str(self._max_namespaces)]
         if self._stopped:
             return Snapshot(error="the language server is stopping")
@@ -230,7 +230,7 @@ class ChildReader:
 
 def main(argv: list[str] | None = None) -> int:
     """The child's side: read the cluster once and print the snapshot as one line of JSON."""
-    parser = argparse.ArgumentParser(prog="python -m kubelocal.lsp.cluster_catalog")
+    parser = argparse.ArgumentParser(prog="python -m kubelocal.kube.cataloging")
     parser.add_argument("--timeout", type=float, default=3.0)
     parser.add_argument("--max-namespaces", type=int, default=20)
     args = parser.parse_args(argv)

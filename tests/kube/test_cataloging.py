@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 
-from kubelocal.lsp import cluster_catalog
+from kubelocal.kube import cataloging
 
 
 class Clock:
@@ -29,9 +29,9 @@ class Reader:
     def __init__(self) -> None:
         self.calls = 0
         self.release = threading.Event()
-        self.results: list[cluster_catalog.Snapshot | Exception] = []
+        self.results: list[cataloging.Snapshot | Exception] = []
 
-    def __call__(self) -> cluster_catalog.Snapshot:
+    def __call__(self) -> cataloging.Snapshot:
         self.calls += 1
         self.release.wait(5)
         result = self.results.pop(0)
@@ -40,20 +40,20 @@ class Reader:
         return result
 
 
-SHOP = cluster_catalog.Snapshot(
+SHOP = cataloging.Snapshot(
     context="ctx",
     namespace="shop",
     namespaces=("shop",),
-    services=(cluster_catalog.Service(name="cart", namespace="shop"),),
+    services=(cataloging.Service(name="cart", namespace="shop"),),
 )
 
 
 def test_answers_at_once_and_reads_once_in_the_background():
     reader, clock = Reader(), Clock()
     reader.results = [SHOP]
-    catalog = cluster_catalog.ClusterCatalog(read=reader, clock=clock)
-    assert catalog.snapshot() == cluster_catalog.EMPTY
-    assert catalog.snapshot() == cluster_catalog.EMPTY  # still reading: not waited for, not started again
+    catalog = cataloging.ClusterCatalog(read=reader, clock=clock)
+    assert catalog.snapshot() == cataloging.EMPTY
+    assert catalog.snapshot() == cataloging.EMPTY  # still reading: not waited for, not started again
     assert reader.calls == 1
     reader.release.set()
     assert catalog.wait(5)
@@ -65,7 +65,7 @@ def test_good_names_are_reused_until_the_cache_time_passes():
     reader, clock = Reader(), Clock()
     reader.release.set()
     reader.results = [SHOP, SHOP]
-    catalog = cluster_catalog.ClusterCatalog(read=reader, clock=clock, cache_seconds=60)
+    catalog = cataloging.ClusterCatalog(read=reader, clock=clock, cache_seconds=60)
     catalog.refresh()
     catalog.wait(5)
     clock.now += 59
@@ -80,9 +80,9 @@ def test_good_names_are_reused_until_the_cache_time_passes():
 def test_a_failed_read_keeps_the_last_names_and_is_retried_sooner():
     reader, clock = Reader(), Clock()
     reader.release.set()
-    failure = cluster_catalog.Snapshot(error="cannot read the cluster")
+    failure = cataloging.Snapshot(error="cannot read the cluster")
     reader.results = [SHOP, failure, RuntimeError("bug in reading")]
-    catalog = cluster_catalog.ClusterCatalog(read=reader, clock=clock, cache_seconds=60, retry_seconds=10)
+    catalog = cataloging.ClusterCatalog(read=reader, clock=clock, cache_seconds=60, retry_seconds=10)
     catalog.refresh()
     catalog.wait(5)
     clock.now += 61
@@ -101,8 +101,8 @@ def test_a_failed_read_keeps_the_last_names_and_is_retried_sooner():
 
 
 def test_updates_are_reported():
-    reported: list[cluster_catalog.Snapshot] = []
-    catalog = cluster_catalog.ClusterCatalog(read=lambda: SHOP, on_update=reported.append)
+    reported: list[cataloging.Snapshot] = []
+    catalog = cataloging.ClusterCatalog(read=lambda: SHOP, on_update=reported.append)
     catalog.refresh()
     catalog.wait(5)
     assert [snapshot.services for snapshot in reported] == [SHOP.services]
@@ -110,8 +110,8 @@ def test_updates_are_reported():
 
 def test_without_a_kubeconfig_nothing_is_read(monkeypatch, tmp_path):
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent"))
-    assert cluster_catalog.kubeconfig_paths() == []
-    snapshot = cluster_catalog.read_cluster(timeout=1)
+    assert cataloging.kubeconfig_paths() == []
+    snapshot = cataloging.read_cluster(timeout=1)
     assert snapshot.error == "no kubeconfig file"
     assert snapshot.services == ()
 
@@ -120,20 +120,20 @@ def test_an_unloadable_kubeconfig_is_an_error_snapshot(monkeypatch, tmp_path):
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text("this: is not: a kubeconfig\n")
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
-    snapshot = cluster_catalog.read_cluster(timeout=1)
+    snapshot = cataloging.read_cluster(timeout=1)
     assert snapshot.error is not None and snapshot.error.startswith("cannot load the kubeconfig")
 
 
 def test_a_snapshot_survives_the_trip_from_the_child_process():
-    snapshot = cluster_catalog.Snapshot(
+    snapshot = cataloging.Snapshot(
         context="c",
         namespace="shop",
         namespaces=("default", "shop"),
         services=(
-            cluster_catalog.Service(
+            cataloging.Service(
                 name="cart",
                 namespace="shop",
-                ports=(cluster_catalog.ServicePort(8080, "http"),),
+                ports=(cataloging.ServicePort(8080, "http"),),
                 cluster_ip="10.0.0.1",
             ),
         ),
@@ -141,18 +141,18 @@ def test_a_snapshot_survives_the_trip_from_the_child_process():
         read_at=12.5,
         error=None,
     )
-    assert cluster_catalog.snapshot_from_json(cluster_catalog.snapshot_to_json(snapshot)) == snapshot
+    assert cataloging.snapshot_from_json(cataloging.snapshot_to_json(snapshot)) == snapshot
 
 
 def test_the_child_reader_starts_nothing_without_a_kubeconfig(monkeypatch, tmp_path):
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent"))
-    reader = cluster_catalog.ChildReader(timeout=lambda: 1.0)
-    assert reader() == cluster_catalog.Snapshot(error="no kubeconfig file")
+    reader = cataloging.ChildReader(timeout=lambda: 1.0)
+    assert reader() == cataloging.Snapshot(error="no kubeconfig file")
 
 
 def test_the_child_reader_reports_a_broken_kubeconfig(monkeypatch, tmp_path):
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text("this: is not: a kubeconfig\n")
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
-    snapshot = cluster_catalog.ChildReader(timeout=lambda: 1.0)()
+    snapshot = cataloging.ChildReader(timeout=lambda: 1.0)()
     assert snapshot.error is not None and snapshot.error.startswith("cannot load the kubeconfig")
