@@ -215,18 +215,15 @@ async def _echo_server() -> tuple[asyncio.subprocess.Process, int]:
     return process, port
 
 
-async def _measure(directory: pathlib.Path) -> dict[str, Any]:
+async def _measure(directory: pathlib.Path, *, kubeconfig: pathlib.Path, sandbox_pid: int) -> dict[str, Any]:
     from kubelocal.engine import connecting
     from kubelocal.kube import creating, fetching, forwarding, loading, pods, requesting, resources
-    from kubelocal.sandbox import cluster as sandbox_cluster
 
     os.environ["KUBELOCAL_HOME"] = str(directory / "home")
     os.environ["KUBELOCAL_HOSTS_FILE"] = str(directory / "hosts")
-    sandbox = sandbox_cluster.Cluster(state_dir=directory / "sandbox")
-    await sandbox.start()
     echo_server, echo_port = await _echo_server()
     try:
-        cluster = loading.load(kubeconfig=sandbox.kubeconfig_path, namespace=NAMESPACE)
+        cluster = loading.load(kubeconfig=kubeconfig, namespace=NAMESPACE)
         async with requesting.Client(cluster) as client:
             await creating.create(
                 client, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
@@ -272,6 +269,7 @@ async def _measure(directory: pathlib.Path) -> dict[str, Any]:
                 memory = {
                     "engine_rss_mib": _rss_mib(os.getpid()),
                     "agent_rss_mib": _rss_mib(pid) if (pid := _agent_pid()) else None,
+                    "sandbox_rss_mib": _rss_mib(sandbox_pid),
                 }
             finally:
                 started = time.perf_counter()
@@ -280,7 +278,6 @@ async def _measure(directory: pathlib.Path) -> dict[str, Any]:
     finally:
         echo_server.kill()
         await echo_server.wait()
-        await sandbox.stop()
     return {
         "connect_s": round(connect_seconds, 3),
         "connect_steps_s": connect_steps,
@@ -331,8 +328,24 @@ async def _outbound(session: Any) -> dict[str, Any]:
 def run() -> dict[str, Any]:
     if os.geteuid() != 0:
         return {"skipped": "needs root for the sandbox's network namespaces"}
+    from kubelocal.sandbox import commands
+
     with tempfile.TemporaryDirectory(prefix="kubelocal-bench-connect-") as directory:
-        return asyncio.run(_measure(pathlib.Path(directory)))
+        state_dir = pathlib.Path(directory) / "sandbox"
+        # The sandbox (API server, kubelet, service proxy) in a process of its own, as
+        # `kubelocal sandbox up` runs it: on a real machine the API server, the node and the
+        # engine never share an interpreter, and neither path should pay for the other's hops.
+        state = commands.up(state_dir=state_dir)
+        try:
+            return asyncio.run(
+                _measure(
+                    pathlib.Path(directory),
+                    kubeconfig=commands.kubeconfig_path(state_dir=state_dir),
+                    sandbox_pid=state.pid,
+                )
+            )
+        finally:
+            commands.down(state_dir=state_dir)
 
 
 if __name__ == "__main__":

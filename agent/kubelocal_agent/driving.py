@@ -31,6 +31,11 @@ from kubelocal_agent.protocol import errors as protocol_errors
 log = logging.getLogger(__name__)
 
 READ_SIZE = 256 * 1024
+# The `limit` for asyncio streams of connections spliced to a Stream. A StreamReader stops reading
+# its socket at twice its limit; at the default 64 KiB every 256 KiB socket read paused and resumed
+# reading (an epoll_ctl each way) and was copied in smaller pieces. A stalled connection holds at
+# most about 3 x READ_SIZE in its reader (twice the limit, plus one socket read).
+STREAM_LIMIT = READ_SIZE
 
 
 class ByteReader(Protocol):

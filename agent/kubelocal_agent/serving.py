@@ -87,7 +87,9 @@ class Agent:
     async def start(self) -> None:
         """Bind every listener; port 0 picks a free port, reported in the ready line."""
         config = self.config
-        control = await asyncio.start_server(self._on_control, config.control_host, config.control_port)
+        control = await asyncio.start_server(
+            self._on_control, config.control_host, config.control_port, limit=driving.STREAM_LIMIT
+        )
         self._servers.append(control)
         self.control_port = control.sockets[0].getsockname()[1]
         if config.status_port is not None:
@@ -100,6 +102,7 @@ class Agent:
                 config.service_host,
                 requested,
                 backlog=SERVICE_BACKLOG,
+                limit=driving.STREAM_LIMIT,
             )
             self._servers.append(server)
             self.service_ports.append((requested, server.sockets[0].getsockname()[1]))
@@ -224,7 +227,7 @@ class Agent:
             return
         try:
             async with asyncio.timeout(self.config.connect_timeout):
-                reader, writer = await asyncio.open_connection(host, port)
+                reader, writer = await asyncio.open_connection(host, port, limit=driving.STREAM_LIMIT)
         except (OSError, TimeoutError) as error:
             reason = f"{host}:{port}: {error or 'timed out'}"
             log.info("outbound connection failed: %s", reason)

@@ -21,7 +21,10 @@ from typing import Any
 
 from kubelocal_agent.protocol import errors, events, frames, handshake, streams, versions, windows
 
-DATA_CHUNK = 64 * 1024
+# The largest DATA payload sent (never above the peer's max_payload). The drivers read 256 KiB per
+# socket read and queue all of one read's frames together, so smaller frames bought no
+# interleaving between streams, only per-frame work on both sides.
+DATA_CHUNK = 256 * 1024
 MAX_REASON = 512
 
 

@@ -56,7 +56,10 @@ class Listeners:
 
                 try:
                     server = await asyncio.start_server(
-                        accept, endpoint.workstation_ip, allocation.workstation_port
+                        accept,
+                        endpoint.workstation_ip,
+                        allocation.workstation_port,
+                        limit=driving.STREAM_LIMIT,
                     )
                 except OSError as error:
                     advice = (
@@ -121,7 +124,9 @@ def inbound_handler(
         container_port = agent_targets.port_of(stream.target) or 0
         workstation_port = by_container_port.get(container_port, container_port)
         try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", workstation_port)
+            reader, writer = await asyncio.open_connection(
+                "127.0.0.1", workstation_port, limit=driving.STREAM_LIMIT
+            )
         except OSError:
             stream.reset(
                 protocol_errors.ErrorCode.CONNECT_FAILED,
