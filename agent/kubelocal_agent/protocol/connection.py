@@ -26,6 +26,9 @@ from kubelocal_agent.protocol import errors, events, frames, handshake, streams,
 # interleaving between streams, only per-frame work on both sides.
 DATA_CHUNK = 256 * 1024
 MAX_REASON = 512
+# A stream window grows up to this many times `stream_window` while its reader keeps up (see
+# `Connection._window_growth`); all streams together grow by at most half the connection window.
+STREAM_WINDOW_GROWTH = 4
 
 
 class Role(enum.Enum):
@@ -258,6 +261,7 @@ class Connection:
             return
         increment = stream.receive.consume(size)
         if increment:
+            increment += self._window_growth(stream.receive)
             stream.machine.process(streams.Input.SEND_WINDOW_UPDATE)
             self._queue(frames.WindowUpdate(stream_id, increment))
 
@@ -436,6 +440,26 @@ class Connection:
         return [events.WindowUpdated(frame.stream_id, frame.increment)]
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def _window_growth(self, window: windows.ReceiveWindow) -> int:
+        """Extra credit to grant a stream now: its window doubles while its reader keeps up.
+
+        A redirected connection crosses several busy hops, so much of a bulk stream's window is
+        in flight at any moment and the sender waits for credit although nothing piles up here.
+        A reader that keeps up (at most an eighth of the window unread when credit is returned)
+        gets its window doubled, up to STREAM_WINDOW_GROWTH times `stream_window`, while all
+        streams together stay within half the connection window of growth. A stream whose reader
+        lags never grows, so a stalled stream holds at most the window it had when it stalled.
+        """
+        initial = self.settings.stream_window
+        limit = min(initial * STREAM_WINDOW_GROWTH, frames.MAX_WINDOW)
+        if window.size >= limit or window.outstanding > window.size // 8:
+            return 0
+        extra = min(window.size, limit - window.size)
+        grown = sum(stream.receive.size - initial for stream in self._streams.values())
+        if grown + extra > self.settings.connection_window // 2:
+            return 0
+        return window.grow(extra)
 
     def _send_hello(self) -> None:
         self._hello_sent = True
