@@ -41,11 +41,13 @@ class Settings:
     """What this side is ready to receive, announced to the peer in HELLO.
 
     Bounds the memory the peer can make this side hold: at most `connection_window` bytes of
-    unconsumed data, at most `stream_window` of it on one stream, frames of at most `max_payload`.
+    unconsumed data, at most `stream_window` of it on one stream (STREAM_WINDOW_GROWTH times that
+    for a stream whose window grew), frames of at most `max_payload`.
     """
 
-    # 1 MiB: a redirected stream crosses several busy hops, and 256 KiB left a bulk stream waiting
-    # for WINDOW_UPDATE about half the time. 16 such windows fill the connection window.
+    # 1 MiB to start with: a redirected stream crosses several busy hops, and 256 KiB left a bulk
+    # stream waiting for WINDOW_UPDATE about half the time. The window of a stream read promptly
+    # grows from there (`Connection._window_growth`).
     stream_window: int = 1024 * 1024
     connection_window: int = 16 * 1024 * 1024
     max_payload: int = frames.DEFAULT_MAX_PAYLOAD
