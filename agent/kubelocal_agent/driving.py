@@ -54,6 +54,175 @@ class ByteWriter(Protocol):
     async def wait_closed(self) -> None: ...
 
 
+class SpliceReader(Protocol):
+    """The TCP side `splice` reads: `asyncio.StreamReader` or `TcpConnection`."""
+
+    async def read(self, n: int = -1) -> bytes: ...
+
+
+class SpliceWriter(Protocol):
+    """The TCP side `splice` writes: `asyncio.StreamWriter` or `TcpConnection`."""
+
+    @property
+    def transport(self) -> asyncio.WriteTransport: ...
+
+    def write(self, data: bytes) -> None: ...
+
+    async def drain(self) -> None: ...
+
+    def can_write_eof(self) -> bool: ...
+
+    def write_eof(self) -> None: ...
+
+    def is_closing(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+    async def wait_closed(self) -> None: ...
+
+
+class TcpConnection(asyncio.Protocol):
+    """A TCP connection to splice to a Stream, both its reader and its writer.
+
+    Unlike `asyncio.StreamReader`, which appends every received chunk to one buffer and copies
+    each read out of it again, it hands the chunks on as the socket produced them: bulk data
+    crosses the agent (and the engine) without a copy in Python. Back-pressure both ways: reading
+    pauses while more than `HIGH_WATER` bytes wait unread, and `drain` waits while the transport's
+    write buffer is above its high-water mark. EOF from the peer is a half-close: writing goes on.
+    Create it with `open_tcp` or `serve_tcp`.
+    """
+
+    HIGH_WATER = 2 * READ_SIZE
+
+    def __init__(self, on_connected: Callable[[TcpConnection], None] | None = None) -> None:
+        self._on_connected = on_connected
+        self._transport: asyncio.Transport | None = None
+        self._chunks: collections.deque[bytes] = collections.deque()
+        self._buffered = 0
+        self._eof = False
+        self._lost = False
+        self._error: BaseException | None = None
+        self._paused = False
+        self._readable = asyncio.Event()
+        self._writable = asyncio.Event()
+        self._writable.set()
+        self._closed = asyncio.get_running_loop().create_future()
+
+    # -- asyncio.Protocol ----------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        if self._on_connected is not None:
+            self._on_connected(self)
+
+    def data_received(self, data: bytes) -> None:
+        self._chunks.append(data)
+        self._buffered += len(data)
+        self._readable.set()
+        if self._buffered > self.HIGH_WATER and not self._paused and self._transport is not None:
+            self._paused = True
+            self._transport.pause_reading()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        self._readable.set()
+        return True  # keep the transport open: the other direction may still be sending
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        self._error = exc
+        self._readable.set()
+        self._writable.set()
+        if not self._closed.done():
+            self._closed.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._writable.clear()
+
+    def resume_writing(self) -> None:
+        self._writable.set()
+
+    # -- reading ----------------------------------------------------------------------------
+
+    async def read(self, n: int = READ_SIZE) -> bytes:
+        """Up to `n` bytes as they arrived; b"" at EOF. Raises the connection's error, if any."""
+        while not self._chunks and not self._eof and not self._lost:
+            self._readable.clear()
+            await self._readable.wait()
+        if not self._chunks:
+            if self._error is not None and not self._eof:
+                raise ConnectionResetError(str(self._error) or "the connection was reset")
+            return b""
+        chunk = self._chunks.popleft()
+        if len(chunk) > n:
+            chunk, rest = chunk[:n], chunk[n:]
+            self._chunks.appendleft(rest)
+        elif self._chunks and len(chunk) + len(self._chunks[0]) <= n:
+            # Small pieces queued behind each other: one piece, one frame on the tunnel.
+            parts = [chunk]
+            size = len(chunk)
+            while self._chunks and size + len(self._chunks[0]) <= n:
+                parts.append(self._chunks.popleft())
+                size += len(parts[-1])
+            chunk = b"".join(parts)
+        self._buffered -= len(chunk)
+        if self._paused and self._buffered <= self.HIGH_WATER // 2 and self._transport is not None:
+            self._paused = False
+            self._transport.resume_reading()
+        return chunk
+
+    # -- writing ----------------------------------------------------------------------------
+
+    @property
+    def transport(self) -> asyncio.Transport:
+        assert self._transport is not None, "not connected yet"
+        return self._transport
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self.transport.get_extra_info(name, default)
+
+    def write(self, data: bytes) -> None:
+        self.transport.write(data)
+
+    async def drain(self) -> None:
+        if self._lost:
+            raise ConnectionResetError("the connection is closed")
+        await self._writable.wait()
+        if self._lost:
+            raise ConnectionResetError("the connection is closed")
+
+    def can_write_eof(self) -> bool:
+        return self.transport.can_write_eof()
+
+    def write_eof(self) -> None:
+        self.transport.write_eof()
+
+    def is_closing(self) -> bool:
+        return self.transport.is_closing()
+
+    def close(self) -> None:
+        self.transport.close()
+
+    async def wait_closed(self) -> None:
+        await asyncio.shield(self._closed)
+
+
+async def open_tcp(host: str, port: int) -> TcpConnection:
+    """Connect to host:port for splicing (OSError when it cannot)."""
+    _transport, protocol = await asyncio.get_running_loop().create_connection(TcpConnection, host, port)
+    return protocol
+
+
+async def serve_tcp(
+    on_connected: Callable[[TcpConnection], None], host: str | None, port: int, *, backlog: int = 100
+) -> asyncio.Server:
+    """Listen on host:port; `on_connected` gets each accepted connection, ready for `splice`."""
+    return await asyncio.get_running_loop().create_server(
+        lambda: TcpConnection(on_connected), host, port, backlog=backlog
+    )
+
+
 StreamHandler = Callable[["Stream"], Awaitable[None]]
 RequestHandler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -574,8 +743,11 @@ class Session:
                 task.cancel()
 
 
-async def splice(stream: Stream, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def splice(stream: Stream, reader: SpliceReader, writer: SpliceWriter) -> None:
     """Copy bytes both ways between a stream and a TCP connection until both directions ended.
+
+    The TCP side is an asyncio (StreamReader, StreamWriter) pair, or a `TcpConnection` given as
+    both (which copies less).
 
     EOF is passed on as a half-close each way. A reset stream aborts the TCP connection (the
     client sees a connection reset), and a TCP error resets the stream, so neither side hangs.

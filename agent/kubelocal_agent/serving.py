@@ -87,7 +87,9 @@ class Agent:
     async def start(self) -> None:
         """Bind every listener; port 0 picks a free port, reported in the ready line."""
         config = self.config
-        control = await asyncio.start_server(self._on_control, config.control_host, config.control_port)
+        control = await driving.serve_tcp(
+            lambda tcp: self._track(self._on_control(tcp)), config.control_host, config.control_port
+        )
         self._servers.append(control)
         self.control_port = control.sockets[0].getsockname()[1]
         if config.status_port is not None:
@@ -95,8 +97,8 @@ class Agent:
             self._servers.append(status)
             self.status_port = status.sockets[0].getsockname()[1]
         for requested in config.service_ports:
-            server = await asyncio.start_server(
-                lambda r, w, requested=requested: self._track(self._on_inbound(requested, r, w)),
+            server = await driving.serve_tcp(
+                lambda tcp, requested=requested: self._track(self._on_inbound(requested, tcp)),
                 config.service_host,
                 requested,
                 backlog=SERVICE_BACKLOG,
@@ -150,12 +152,12 @@ class Agent:
 
     # -- control -----------------------------------------------------------------------------
 
-    async def _on_control(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = _peer_name(writer)
+    async def _on_control(self, tcp: driving.TcpConnection) -> None:
+        peer = _peer_name(tcp)
         try:
             session = await driving.Session.start(
-                reader=reader,
-                writer=writer,
+                reader=tcp,
+                writer=tcp,
                 role=connection.Role.AGENT,
                 token=self.config.token,
                 info={"pod": os.environ.get("HOSTNAME", ""), "pid": os.getpid()},
@@ -199,21 +201,19 @@ class Agent:
 
     # -- inbound -----------------------------------------------------------------------------
 
-    async def _on_inbound(
-        self, port: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        port = port or writer.get_extra_info("sockname")[1]
+    async def _on_inbound(self, port: int, tcp: driving.TcpConnection) -> None:
+        port = port or tcp.get_extra_info("sockname")[1]
         session = self._session
         if session is None or session.closed:
             # Fail fast: a reset tells the client now, rather than a connection that never answers.
-            writer.transport.abort()
+            tcp.transport.abort()
             return
         try:
-            stream = await session.open_stream(targets.inbound(port=port, peer=_peer_name(writer)))
+            stream = await session.open_stream(targets.inbound(port=port, peer=_peer_name(tcp)))
         except (errors.SessionClosed, errors.StreamRefused):
-            writer.transport.abort()
+            tcp.transport.abort()
             return
-        await driving.splice(stream, reader, writer)
+        await driving.splice(stream, tcp, tcp)
 
     # -- outbound ----------------------------------------------------------------------------
 
@@ -224,13 +224,13 @@ class Agent:
             return
         try:
             async with asyncio.timeout(self.config.connect_timeout):
-                reader, writer = await asyncio.open_connection(host, port)
+                tcp = await driving.open_tcp(host, port)
         except (OSError, TimeoutError) as error:
             reason = f"{host}:{port}: {error or 'timed out'}"
             log.info("outbound connection failed: %s", reason)
             stream.reset(protocol_errors.ErrorCode.CONNECT_FAILED, reason)
             return
-        await driving.splice(stream, reader, writer)
+        await driving.splice(stream, tcp, tcp)
 
     # -- volumes -----------------------------------------------------------------------------
 
@@ -300,7 +300,7 @@ def _write_tar(path: str, sink: _StreamSink) -> None:
         tar.add(path, arcname="." if os.path.isdir(path) else os.path.basename(path), recursive=True)
 
 
-def _peer_name(writer: asyncio.StreamWriter) -> str:
+def _peer_name(writer: asyncio.StreamWriter | driving.TcpConnection) -> str:
     peer = writer.get_extra_info("peername")
     if isinstance(peer, tuple) and len(peer) >= 2:
         return f"{peer[0]}:{peer[1]}"

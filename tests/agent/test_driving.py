@@ -5,8 +5,10 @@ stay separate; a stream nobody reads does not stall another; a reset reaches the
 its code and reason; control requests are answered, failures raise RequestFailed; a wrong token
 fails the handshake on both sides; a peer that goes silent is declared dead by the heartbeat; a
 closed peer fails every stream and pending request with SessionClosed; splice carries a TCP
-connection through a stream and passes EOF and resets on; a peer breaking the protocol ends the
-session, and the other side learns why from the GOAWAY; unread data of a reset or abandoned stream
+connection through a stream and passes EOF and resets on, also as a TcpConnection (open_tcp,
+serve_tcp) with more data than its read buffer holds, the slow side pausing the other; a peer
+breaking the protocol ends the session, and the other side learns why from the GOAWAY; unread
+data of a reset or abandoned stream
 gives its connection credit back; beyond the peer's stream limit open_stream raises StreamRefused
 until a stream ends; closing a stream after reading it frees it.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import struct
 
 import pytest
 
@@ -210,6 +213,65 @@ async def test_splice_carries_a_tcp_connection_through_a_stream():
         await stream.write(b"ping through the tunnel")
         await stream.write_eof()
         assert await asyncio.wait_for(stream.read_all(), 5) == b"PING THROUGH THE TUNNEL"
+
+
+async def test_splice_carries_tcp_connections_both_ways_with_half_closes_and_back_pressure():
+    payload = os.urandom(6 * driving.TcpConnection.HIGH_WATER + 1234)
+    at_server: list[bytes] = []
+
+    async def sink_then_answer(tcp: driving.TcpConnection) -> None:
+        # Reads slowly at first, so the client side must pause; answers only after the client's EOF.
+        parts = []
+        while chunk := await tcp.read():
+            parts.append(chunk)
+            if len(parts) < 4:
+                await asyncio.sleep(0.05)
+        at_server.append(b"".join(parts))
+        tcp.write(b"got it")
+        await tcp.drain()
+        tcp.write_eof()
+        assert await tcp.read() == b""
+        tcp.close()
+        await tcp.wait_closed()
+
+    handlers: set[asyncio.Task] = set()
+    server = await driving.serve_tcp(
+        lambda tcp: handlers.add(asyncio.ensure_future(sink_then_answer(tcp))), "127.0.0.1", 0
+    )
+    port = server.sockets[0].getsockname()[1]
+
+    async def dial(stream: driving.Stream) -> None:
+        tcp = await driving.open_tcp("127.0.0.1", stream.target["port"])
+        await driving.splice(stream, tcp, tcp)
+
+    async with server, sessions.session_pair(on_stream=dial) as (engine, _agent):
+        stream = await engine.open_stream(targets.connect(host="127.0.0.1", port=port))
+        await asyncio.wait_for(stream.write(payload), 10)
+        await stream.write_eof()
+        assert await asyncio.wait_for(stream.read_all(), 10) == b"got it"
+    await asyncio.gather(*handlers)
+    assert at_server == [payload]
+
+
+async def test_a_tcp_connection_reset_by_its_peer_resets_the_stream():
+    accepted: asyncio.Future[driving.TcpConnection] = asyncio.get_running_loop().create_future()
+    server = await driving.serve_tcp(accepted.set_result, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+
+    async def dial(stream: driving.Stream) -> None:
+        tcp = await driving.open_tcp("127.0.0.1", stream.target["port"])
+        await driving.splice(stream, tcp, tcp)
+
+    async with server, sessions.session_pair(on_stream=dial) as (engine, _agent):
+        stream = await engine.open_stream(targets.connect(host="127.0.0.1", port=port))
+        await stream.write(b"hello")
+        peer = await asyncio.wait_for(accepted, 5)
+        assert await asyncio.wait_for(peer.read(), 5) == b"hello"
+        linger_zero = struct.pack("ii", 1, 0)  # close with a TCP reset, not a FIN
+        peer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger_zero)
+        peer.transport.abort()
+        with pytest.raises(errors.StreamReset):
+            await asyncio.wait_for(stream.read_all(), 5)
 
 
 async def test_a_peer_breaking_the_protocol_ends_the_session_with_goaway():

@@ -5,7 +5,9 @@ Aspects: initial credit is what the receiver announced; a sender cannot queue be
 consumed data, batched at half a window; a stream whose reader is stalled holds only its own
 window, so another stream keeps flowing; the connection window caps all unread data; a peer
 sending beyond credit or granting beyond 2^31-1 is a FLOW_CONTROL_ERROR; acknowledging twice
-does not inflate credit; credit is not granted on a stream the peer closed.
+does not inflate credit; credit is not granted on a stream the peer closed; the window of a stream
+whose reader keeps up grows to STREAM_WINDOW_GROWTH times its initial size and no further, that of
+a lagging reader never grows, and all growth together stays within half the connection window.
 """
 
 from __future__ import annotations
@@ -124,3 +126,46 @@ def test_no_stream_credit_is_granted_after_the_peer_closed():
     wire.settle(engine, agent)
     agent.acknowledge_received_data(sid, 1024)
     assert wire.decode_all(agent.data_to_send()) == [frames.WindowUpdate(0, 1024)]
+
+
+def _pump(engine: connection.Connection, agent: connection.Connection, sid: int, *, unread: int = 0) -> int:
+    """Send what credit allows; the agent's application reads all but `unread` bytes of it.
+    Returns the credit the engine had before sending."""
+    credit = engine.send_credit(sid)
+    engine.send_data(sid, b"x" * credit)
+    _, agent_events = wire.settle(engine, agent)
+    received = sum(len(e.data) for e in agent_events if isinstance(e, events.DataReceived))
+    agent.acknowledge_received_data(sid, received - unread)
+    wire.settle(engine, agent)
+    return credit
+
+
+def test_a_window_grows_while_its_reader_keeps_up_and_stops_at_its_limit():
+    settings = connection.Settings(stream_window=1024, connection_window=64 * 1024)
+    engine, agent = wire.handshaken_pair(agent_settings=settings)
+    sid = _open(engine, agent)
+    credits = [_pump(engine, agent, sid) for _ in range(8)]
+    assert credits[0] == 1024
+    assert max(credits) == 1024 * connection.STREAM_WINDOW_GROWTH
+    assert credits[-1] == credits[-2] == 1024 * connection.STREAM_WINDOW_GROWTH
+
+
+def test_a_lagging_readers_window_never_grows():
+    settings = connection.Settings(stream_window=1024, connection_window=64 * 1024)
+    engine, agent = wire.handshaken_pair(agent_settings=settings)
+    sid = _open(engine, agent)
+    # The application leaves 300 bytes unread each time (more than an eighth of the window).
+    credits = [_pump(engine, agent, sid, unread=300) for _ in range(3)]
+    assert credits[0] == 1024
+    assert all(credit <= 1024 for credit in credits)
+
+
+def test_all_growth_together_stays_within_half_the_connection_window():
+    settings = connection.Settings(stream_window=1024, connection_window=8 * 1024)
+    engine, agent = wire.handshaken_pair(agent_settings=settings)
+    sids = [_open(engine, agent) for _ in range(4)]
+    for _ in range(6):
+        for sid in sids:
+            _pump(engine, agent, sid)
+    extra = sum(engine.send_credit(sid) - 1024 for sid in sids)
+    assert 0 < extra <= 4 * 1024

@@ -18,6 +18,7 @@ states, windows, the handshake) belong to `connection`.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import enum
 import json
@@ -204,21 +205,25 @@ class FrameBuffer:
     `max_payload` is the largest payload this side accepts (announced to the peer in HELLO); a
     larger frame is a FRAME_SIZE_ERROR, detected from the header alone so it is never buffered.
     Until `expect_hello_only` is cleared, the buffer applies the smaller HELLO limit.
+
+    Received chunks are kept as they came and each payload is cut out of them once: bulk data is
+    copied a single time on its way from the socket to a frame (not at all when a chunk holds
+    exactly one payload), where appending to one buffer copied it twice.
     """
 
     def __init__(self, *, max_payload: int = DEFAULT_MAX_PAYLOAD) -> None:
-        self._buffer = bytearray()
-        # Decoded bytes are skipped by moving this offset, and dropped in one go once all are
-        # decoded, instead of shifting the buffer after every frame.
+        self._chunks: collections.deque[bytes] = collections.deque()
+        # Bytes of the first chunk already decoded: skipped by moving this offset.
         self._offset = 0
+        self._size = 0  # undecoded bytes in all chunks
         self.max_payload = max_payload
         self.expect_hello_only = True
 
     def feed(self, data: bytes) -> None:
-        if self._offset:
-            del self._buffer[: self._offset]
-            self._offset = 0
-        self._buffer += data
+        if data:
+            # Kept as is: a caller's buffer must not change under us, so anything but bytes is copied.
+            self._chunks.append(data if type(data) is bytes else bytes(data))
+            self._size += len(data)
 
     def frames(self) -> list[tuple[FrameType | int, Frame | None]]:
         """Decode every complete frame; unknown frame types come back as `(type, None)`."""
@@ -233,26 +238,58 @@ class FrameBuffer:
         """The next complete frame, or None until more bytes arrive."""
         return self._next()
 
-    def _next(self) -> tuple[FrameType | int, Frame | None] | None:
+    def _header(self) -> tuple[int, int, int, int]:
+        first = self._chunks[0]
+        if len(first) - self._offset >= HEADER_SIZE:
+            return HEADER.unpack_from(first, self._offset)
+        header = bytearray()
+        for index, chunk in enumerate(self._chunks):  # a header split across chunks: rare, 10 bytes
+            header += chunk[self._offset :] if index == 0 else chunk
+            if len(header) >= HEADER_SIZE:
+                break
+        return HEADER.unpack_from(header)
+
+    def _take(self, size: int) -> bytes:
+        """Remove `size` bytes (all available) from the front and return them, copied once at most."""
+        self._size -= size
+        first = self._chunks[0]
         start = self._offset
-        if len(self._buffer) - start < HEADER_SIZE:
+        if len(first) - start >= size:
+            self._offset = start + size
+            if self._offset == len(first):
+                self._chunks.popleft()
+                self._offset = 0
+                if start == 0:
+                    return first  # the chunk is exactly this piece: no copy at all
+            return first[start : start + size]
+        parts = []
+        while size:
+            first = self._chunks[0]
+            available = len(first) - self._offset
+            if available > size:
+                parts.append(memoryview(first)[self._offset : self._offset + size])
+                self._offset += size
+                break
+            parts.append(memoryview(first)[self._offset :] if self._offset else first)
+            self._chunks.popleft()
+            self._offset = 0
+            size -= available
+        return b"".join(parts)
+
+    def _next(self) -> tuple[FrameType | int, Frame | None] | None:
+        if self._size < HEADER_SIZE:
             return None
-        length, raw_type, _flags, raw_stream_id = HEADER.unpack_from(self._buffer, start)
+        length, raw_type, _flags, raw_stream_id = self._header()
         limit = MAX_HELLO_PAYLOAD if self.expect_hello_only else self.max_payload
         if length > limit:
             raise errors.RemoteProtocolError(
                 f"frame of {length} bytes exceeds the limit of {limit}",
                 error_code=errors.ErrorCode.FRAME_SIZE_ERROR,
             )
-        end = start + HEADER_SIZE + length
-        if len(self._buffer) < end:
+        if self._size < HEADER_SIZE + length:
             return None
-        with memoryview(self._buffer) as view:
-            payload = bytes(view[start + HEADER_SIZE : end])
-        self._offset = end
-        if end == len(self._buffer):
-            self._buffer.clear()
-            self._offset = 0
+        self._take(HEADER_SIZE)
+        payload = self._take(length) if length else b""
         if raw_stream_id & ~STREAM_ID_MASK:
             raise errors.RemoteProtocolError("the reserved bit of the stream id is set")
         try:

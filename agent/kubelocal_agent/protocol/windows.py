@@ -6,6 +6,11 @@ back (WINDOW_UPDATE) only as the application consumes data, so what sits unread 
 most the connection window, and one slow stream holds at most its own stream window of the
 connection's credit: the other streams keep flowing as long as the connection window is larger
 than the sum of the stream windows of the slow streams.
+
+A stream window may grow (`ReceiveWindow.grow`) beyond its initial size: the receiver grants
+more credit than it took, which needs nothing from the sender. `connection` grows the windows of
+streams whose reader keeps up, within limits, so a bulk stream crossing several slow hops is not
+left waiting for credit while its data is still on the way.
 """
 
 from __future__ import annotations
@@ -58,6 +63,12 @@ class ReceiveWindow:
                 error_code=errors.ErrorCode.FLOW_CONTROL_ERROR,
             )
         self.available -= size
+
+    def grow(self, extra: int) -> int:
+        """Enlarge the window by `extra` bytes of credit, to be granted with the next increment."""
+        self.size += extra
+        self.available += extra
+        return extra
 
     def consume(self, size: int) -> int:
         """The application consumed `size` bytes; returns the increment to grant now (0 to wait)."""

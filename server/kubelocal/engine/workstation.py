@@ -46,16 +46,11 @@ class Listeners:
             for allocation in endpoint.ports:
                 host, port = endpoint.cluster_host, allocation.cluster_port
 
-                def accept(
-                    reader: asyncio.StreamReader,
-                    writer: asyncio.StreamWriter,
-                    host: str = host,
-                    port: int = port,
-                ) -> None:
-                    self._track(self._relay(tunnel, host, port, reader, writer))
+                def accept(tcp: driving.TcpConnection, host: str = host, port: int = port) -> None:
+                    self._track(self._relay(tunnel, host, port, tcp))
 
                 try:
-                    server = await asyncio.start_server(
+                    server = await driving.serve_tcp(
                         accept, endpoint.workstation_ip, allocation.workstation_port
                     )
                 except OSError as error:
@@ -92,19 +87,13 @@ class Listeners:
         task.add_done_callback(self._connections.discard)
 
     @staticmethod
-    async def _relay(
-        tunnel: tunneling.Tunnel,
-        host: str,
-        port: int,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-    ) -> None:
+    async def _relay(tunnel: tunneling.Tunnel, host: str, port: int, tcp: driving.TcpConnection) -> None:
         try:
             stream = await tunnel.open_stream(agent_targets.connect(host=host, port=port))
         except (ConnectionError, OSError, tunneling.TunnelClosed):
-            writer.transport.abort()
+            tcp.transport.abort()
             return
-        await driving.splice(stream, reader, writer)
+        await driving.splice(stream, tcp, tcp)
 
 
 def inbound_handler(
@@ -121,7 +110,7 @@ def inbound_handler(
         container_port = agent_targets.port_of(stream.target) or 0
         workstation_port = by_container_port.get(container_port, container_port)
         try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", workstation_port)
+            tcp = await driving.open_tcp("127.0.0.1", workstation_port)
         except OSError:
             stream.reset(
                 protocol_errors.ErrorCode.CONNECT_FAILED,
@@ -131,6 +120,6 @@ def inbound_handler(
                 warned.add(workstation_port)
                 on_refused(container_port, workstation_port)
             return
-        await driving.splice(stream, reader, writer)
+        await driving.splice(stream, tcp, tcp)
 
     return handle

@@ -249,7 +249,8 @@ async def port_forward(
         async for message in socket:
             if message.type != WSMsgType.BINARY or not message.data:
                 continue
-            channel, payload = message.data[0], message.data[1:]
+            # A view, not a slice: the message is not copied again on its way to the pod.
+            channel, payload = message.data[0], memoryview(message.data)[1:]
             writer = writers.get(channel // 2)
             if channel % 2 or writer is None or not payload:
                 continue

@@ -99,13 +99,19 @@ async def connect_in(
     netns: str | None, host: str, port: int, *, timeout: float
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """Open a TCP connection from inside `netns` (OSError/TimeoutError when it cannot)."""
+    sock = await connect_socket_in(netns, host, port, timeout=timeout)
+    return await asyncio.open_connection(sock=sock, limit=STREAM_LIMIT)
+
+
+async def connect_socket_in(netns: str | None, host: str, port: int, *, timeout: float) -> socket.socket:
+    """A connected non-blocking TCP socket from inside `netns` (OSError/TimeoutError when it cannot)."""
     sock = await socket_in(netns, family=socket.AF_INET6 if ":" in host else socket.AF_INET)
     try:
         await asyncio.wait_for(asyncio.get_running_loop().sock_connect(sock, (host, port)), timeout)
     except BaseException:
         sock.close()
         raise
-    return await asyncio.open_connection(sock=sock, limit=STREAM_LIMIT)
+    return sock
 
 
 async def listen_in(netns: str | None, host: str, port: int) -> socket.socket:

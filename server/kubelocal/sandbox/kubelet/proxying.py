@@ -9,14 +9,21 @@ served by the kubelet's asyncio loop. Each accepted connection goes to the next 
 dialled from the node namespace; backends on 127.x (the sandbox's own API server, behind the
 `kubernetes` service) from the workstation's namespace, which is the only way pods reach it.
 A service port without ready backends resets connections, as kube-proxy's REJECT does.
+
+The relay moves bytes socket -> pipe -> socket with splice(2), so they never enter Python: a
+real kube-proxy forwards in the kernel (iptables/IPVS), and a copy loop here would charge every
+service hop to the same interpreter that serves the API (and port-forwards). Where splice is
+missing, or no pipe can be made (out of file descriptors), it falls back to a copy loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import itertools
 import logging
+import os
 import socket
 import struct
 
@@ -25,26 +32,87 @@ from kubelocal.sandbox.kubelet import addressing, network, services
 LOGGER = logging.getLogger(__name__)
 CONNECT_TIMEOUT_SECONDS = 3.0
 CHUNK = 256 * 1024
+# Bytes one splice moves at most; the pipe is grown to hold them (Linux allows 1 MiB unprivileged).
+PIPE_SIZE = 1024 * 1024
+_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+_SPLICE = getattr(os, "splice", None)
+_SPLICE_FLAGS = getattr(os, "SPLICE_F_MOVE", 1) | getattr(os, "SPLICE_F_NONBLOCK", 2)
 
 
-async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """Copy reader -> writer until EOF, then half-close the writer."""
+async def _ready(loop: asyncio.AbstractEventLoop, sock: socket.socket, *, writing: bool) -> None:
+    """Wait until `sock` is readable (or writable)."""
+    future = loop.create_future()
+    fd = sock.fileno()
+
+    def wake() -> None:
+        if not future.done():
+            future.set_result(None)
+
+    if writing:
+        loop.add_writer(fd, wake)
+    else:
+        loop.add_reader(fd, wake)
     try:
-        while chunk := await reader.read(CHUNK):
-            writer.write(chunk)
-            await writer.drain()
-        if writer.can_write_eof():
-            writer.write_eof()
-    except (ConnectionError, OSError):
-        writer.transport.abort()
+        await future
+    finally:
+        if writing:
+            loop.remove_writer(fd)
+        else:
+            loop.remove_reader(fd)
 
 
-def _reset(writer: asyncio.StreamWriter) -> None:
-    sock = writer.get_extra_info("socket")
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    writer.transport.abort()
+def _pipe() -> tuple[int, int] | None:
+    """A non-blocking pipe as large as allowed, or None when splice cannot be used."""
+    if _SPLICE is None:
+        return None
+    try:
+        read_fd, write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None  # out of file descriptors: copying still works
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(write_fd, _F_SETPIPE_SZ, PIPE_SIZE)
+    return read_fd, write_fd
+
+
+async def relay(source: socket.socket, target: socket.socket) -> None:
+    """Move bytes source -> target until EOF, then half-close the target.
+
+    Raises OSError when either side fails (a reset, for instance); the caller resets both.
+    """
+    loop = asyncio.get_running_loop()
+    pipe = _pipe()
+    if pipe is None:
+        while chunk := await loop.sock_recv(source, CHUNK):
+            await loop.sock_sendall(target, chunk)
+    else:
+        assert _SPLICE is not None
+        read_fd, write_fd = pipe
+        try:
+            while True:
+                try:
+                    moved = _SPLICE(source.fileno(), write_fd, PIPE_SIZE, flags=_SPLICE_FLAGS)
+                except BlockingIOError:
+                    await _ready(loop, source, writing=False)
+                    continue
+                if moved == 0:
+                    break
+                while moved:
+                    try:
+                        moved -= _SPLICE(read_fd, target.fileno(), moved, flags=_SPLICE_FLAGS)
+                    except BlockingIOError:
+                        await _ready(loop, target, writing=True)
+        finally:
+            os.close(read_fd)
+            os.close(write_fd)
+    with contextlib.suppress(OSError):
+        target.shutdown(socket.SHUT_WR)
+
+
+def _reset(sock: socket.socket) -> None:
+    """Close with a TCP reset, so the peer sees the failure rather than a clean end."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
 
 
 class ServiceProxy:
@@ -52,7 +120,7 @@ class ServiceProxy:
 
     def __init__(self, *, node_netns: str | None) -> None:
         self._node_netns = node_netns
-        self._servers: dict[services.Frontend, asyncio.Server] = {}
+        self._listeners: dict[services.Frontend, tuple[socket.socket, asyncio.Task]] = {}
         self._backends: dict[services.Frontend, list[services.Backend]] = {}
         self._turns: dict[services.Frontend, itertools.count] = {}
         self._sticky: set[services.Frontend] = set()
@@ -66,12 +134,12 @@ class ServiceProxy:
         sticky: set[services.Frontend] = frozenset(),
     ) -> None:
         self._sticky = set(sticky)
-        for frontend in [f for f in self._servers if f not in table]:
-            self._servers.pop(frontend).close()
+        for frontend in [f for f in self._listeners if f not in table]:
+            self._stop_listening(frontend)
             self._backends.pop(frontend, None)
         for frontend, backends in table.items():
             self._backends[frontend] = backends
-            if frontend in self._servers:
+            if frontend in self._listeners:
                 continue
             try:
                 sock = await network.listen_in(self._node_netns, *frontend)
@@ -80,25 +148,36 @@ class ServiceProxy:
                     self._warned.add(frontend)
                     LOGGER.warning("the service proxy cannot listen on %s:%s (%s)", *frontend, error)
                 continue
-            self._servers[frontend] = await asyncio.start_server(
-                lambda r, w, f=frontend: self._accept(f, r, w), sock=sock, limit=network.STREAM_LIMIT
-            )
+            sock.setblocking(False)
+            task = asyncio.get_running_loop().create_task(self._accept_forever(frontend, sock))
+            self._listeners[frontend] = (sock, task)
 
-    def _accept(
-        self, frontend: services.Frontend, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        task = asyncio.get_running_loop().create_task(self._serve(frontend, reader, writer))
-        self._connections.add(task)
-        task.add_done_callback(self._connections.discard)
+    def _stop_listening(self, frontend: services.Frontend) -> None:
+        sock, task = self._listeners.pop(frontend)
+        task.cancel()
+        sock.close()
 
-    async def _serve(
-        self, frontend: services.Frontend, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
+    async def _accept_forever(self, frontend: services.Frontend, listener: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                client, peer = await loop.sock_accept(listener)
+            except OSError as error:
+                if listener.fileno() < 0:
+                    return  # closed by _stop_listening
+                LOGGER.warning("the service proxy on %s:%s cannot accept (%s)", *frontend, error)
+                await asyncio.sleep(0.1)  # out of file descriptors, say: do not spin
+                continue
+            client.setblocking(False)
+            task = loop.create_task(self._serve(frontend, client, peer))
+            self._connections.add(task)
+            task.add_done_callback(self._connections.discard)
+
+    async def _serve(self, frontend: services.Frontend, client: socket.socket, peer: tuple) -> None:
         backends = self._backends.get(frontend) or []
         if not backends:
-            _reset(writer)
+            _reset(client)
             return
-        peer = writer.get_extra_info("peername") or ("", 0)
         first = services.backend_for(
             backends=backends,
             turn=next(self._turns.setdefault(frontend, itertools.count())),
@@ -106,29 +185,44 @@ class ServiceProxy:
             sticky=frontend in self._sticky,
         )
         # Try each backend once, starting with this connection's turn: one dead pod must not fail it.
+        upstream: socket.socket | None = None
         for offset in range(len(backends)):
             host, port = backends[(first + offset) % len(backends)]
             netns = None if addressing.is_workstation_loopback(host) else self._node_netns
             try:
-                upstream_reader, upstream_writer = await network.connect_in(
-                    netns, host, port, timeout=CONNECT_TIMEOUT_SECONDS
-                )
+                upstream = await network.connect_socket_in(netns, host, port, timeout=CONNECT_TIMEOUT_SECONDS)
                 break
             except (OSError, TimeoutError):
                 continue
-        else:
-            _reset(writer)
+        if upstream is None:
+            _reset(client)
             return
+        relays = [
+            asyncio.ensure_future(relay(client, upstream)),
+            asyncio.ensure_future(relay(upstream, client)),
+        ]
         try:
-            await asyncio.gather(relay(reader, upstream_writer), relay(upstream_reader, writer))
+            for finished in asyncio.as_completed(relays):
+                try:
+                    await finished
+                except OSError:
+                    # One side failed: reset both, as the kernel's forwarding would pass the reset on.
+                    for task in relays:
+                        task.cancel()
+                    await asyncio.gather(*relays, return_exceptions=True)
+                    _reset(client)
+                    _reset(upstream)
+                    return
         finally:
-            upstream_writer.close()
-            writer.close()
+            for task in relays:
+                task.cancel()
+            await asyncio.gather(*relays, return_exceptions=True)
+            client.close()
+            upstream.close()
 
     async def close(self) -> None:
-        for server in self._servers.values():
-            server.close()
-        self._servers.clear()
+        for frontend in list(self._listeners):
+            self._stop_listening(frontend)
         for task in list(self._connections):
             task.cancel()
         if self._connections:
