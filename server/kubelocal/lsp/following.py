@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubelocal.config import model
-from kubelocal.engine import connecting, environment, recording
+from kubelocal.engine import connecting, endpoints, environment, recording
 from kubelocal.engine import errors as engine_errors
 from kubelocal.kube import loading, requesting
+from kubelocal.lsp import cluster_catalog
 
 if TYPE_CHECKING:
     from kubelocal.lsp import commanding
@@ -129,6 +130,32 @@ class Follower:
                 f"({error.strerror}). Disconnect and connect again."
             ) from error
 
+    def completion_snapshot(self, snapshot: cluster_catalog.Snapshot) -> cluster_catalog.Snapshot:
+        """What completion offers (completion's hook): `snapshot` focused on the connected session.
+
+        The session this server runs knows its namespace's services (its endpoint plan) and the
+        replaced container's volumes; a session re-attached from disk knows the services it
+        recorded. Disconnected: `snapshot` as it is."""
+        session = self.session
+        if session is not None and session.plan is not None:
+            services = _plan_services(session.plan)
+            volumes: tuple[str, ...] | None = tuple(session.volume_directories)
+            context, namespace = session.record.context, session.namespace
+        else:
+            record = next(iter(self._records()[-1:]), None) if self.state == "disconnected" else None
+            if record is None:
+                return snapshot
+            services = _recorded_services(record)
+            volumes, context, namespace = None, record.context, record.namespace
+        return cluster_catalog.focused(
+            snapshot,
+            context=context,
+            namespace=namespace,
+            services=services,
+            volumes=volumes,
+            now=time.monotonic(),
+        )
+
     def expand_token(self, token: model.Part) -> str | None:
         """What a token expands to in the session this server runs (hover's hook), else None.
 
@@ -227,6 +254,37 @@ class Follower:
         if self.session is not None:
             with contextlib.suppress(Exception):
                 await self.disconnect(None)
+
+
+def _plan_services(plan: endpoints.EndpointPlan) -> tuple[cluster_catalog.Service, ...]:
+    """The services of a session's endpoint plan, with their cluster ports (external hosts left out;
+    a headless service, planned as one endpoint per address, listed once)."""
+    services: dict[tuple[str, str], cluster_catalog.Service] = {}
+    for endpoint in plan.endpoints:
+        if endpoint.kind is endpoints.Kind.EXTERNAL:
+            continue
+        ports = tuple(
+            cluster_catalog.ServicePort(port=p.cluster_port, name=p.name or None) for p in endpoint.ports
+        )
+        services.setdefault(
+            (endpoint.service, endpoint.namespace),
+            cluster_catalog.Service(name=endpoint.service, namespace=endpoint.namespace, ports=ports),
+        )
+    return tuple(services.values())
+
+
+def _recorded_services(record: recording.Record) -> tuple[cluster_catalog.Service, ...]:
+    """The services a session record lists (`details["endpoints"]`), with their cluster ports."""
+    services: dict[tuple[str, str], cluster_catalog.Service] = {}
+    for entry in record.details.get("endpoints") or []:
+        name, namespace = str(entry.get("service", "")), str(entry.get("namespace") or "")
+        if not namespace:  # an external endpoint: a host, not a service
+            continue
+        ports = tuple(cluster_catalog.ServicePort(port=int(pair[0])) for pair in entry.get("ports") or [])
+        services.setdefault(
+            (name, namespace), cluster_catalog.Service(name=name, namespace=namespace, ports=ports)
+        )
+    return tuple(services.values())
 
 
 class _Redirected:

@@ -18,8 +18,10 @@ Aspects:
 - re-attach: a session the CLI runs is announced by a server started afterwards (the editor
   reloading), reported by status, its env read, and disconnected through the server (the CLI
   restores the workload and exits);
-- cancellation: `$/cancelRequest` while connecting fails the request as cancelled and leaves the
-  workload as it was and no session record.
+- cancellation: `$/cancelRequest` while connecting (once the workload was changed) fails the
+  request as cancelled only once everything is undone (the state is disconnected by then, the
+  progress ends saying so): the workload as it was, its pods without the agent, no object of the
+  session left in the namespace, no session record.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from lsprotocol import types
 from pygls import exceptions
 from pytest_lsp import client as lsp_client
 
+from kubelocal.engine import names
 from kubelocal.kube import fetching, loading, requesting, resources
 
 from .. import helpers
@@ -63,6 +66,15 @@ CONNECT_STEPS = [
     "environment",
 ]
 CONTROLLER_ANNOTATIONS = ("deployment.kubernetes.io/revision",)
+# What a session creates in the namespace (`engine.names`), all labelled managed-by kubelocal.
+KUBELOCAL_KINDS = (
+    resources.SECRETS,
+    resources.CONFIG_MAPS,
+    resources.JOBS,
+    resources.SERVICE_ACCOUNTS,
+    resources.ROLES,
+    resources.ROLE_BINDINGS,
+)
 
 
 def comparable(workload: dict) -> dict:
@@ -118,7 +130,7 @@ def environment_for(cluster, tmp_path) -> dict[str, str]:
 
 
 @contextlib.asynccontextmanager
-async def language_server(cluster, tmp_path):
+async def language_server(cluster, tmp_path, *, options: dict[str, Any] | None = None):
     config = pytest_lsp.ClientServerConfig(
         server_command=helpers.SERVER_COMMAND,
         server_env=environment_for(cluster, tmp_path),
@@ -126,10 +138,14 @@ async def language_server(cluster, tmp_path):
     )
     started = await config.start()
     try:
-        await helpers.initialize(started)
+        await helpers.initialize(started, options)
         yield started
-        await started.shutdown_session()
     finally:
+        # Also when the test failed: `stop()` waits for the server to exit, which it does on `exit`.
+        # Its shutdown disconnects a session it still runs.
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(60):
+                await started.shutdown_session()
         await started.stop()
 
 
@@ -302,11 +318,26 @@ async def test_cancelling_connect_undoes_it(client, cluster, tmp_path):
     client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="connect-request-2"))
     with pytest.raises(exceptions.JsonRpcRequestCancelled):
         await request
-    assert await states_until(client, "disconnected", timeout=60) == ["connecting", "disconnected"]
+    # The answer comes once the undo is done: the session is over by then.
+    assert [change["state"] for change in client.session_changes] == ["connecting", "disconnected"]
+    reports = client.progress_reports["connect-2"]
+    assert isinstance(reports[-1], types.WorkDoneProgressEnd) and "undone" in (reports[-1].message or "")
     async with requesting.Client(
         loading.load(kubeconfig=cluster.kubeconfig, namespace=cluster.namespace)
     ) as kube:
         await e2e_cluster.wait_ready(kube, cluster.namespace, ["greeter"])
+        left = [
+            f"{kind.kind} {item['metadata']['name']}"
+            for kind in KUBELOCAL_KINDS
+            for item in await fetching.list_objects(
+                kube, kind, namespace=cluster.namespace, label_selector=names.SELECTOR_ALL
+            )
+        ]
+        assert left == []
+        greeter_pods = await fetching.list_objects(
+            kube, resources.PODS, namespace=cluster.namespace, label_selector="app=greeter"
+        )
+        assert not any(names.SESSION_LABEL in pod["metadata"].get("labels", {}) for pod in greeter_pods)
     assert comparable(await read_greeter(cluster)) == original
     assert not list((tmp_path / "home" / "sessions").glob("*.json"))
     assert (await run(client, "kubelocal.server.status", {}))["state"] == "disconnected"
