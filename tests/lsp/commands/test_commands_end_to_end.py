@@ -18,10 +18,11 @@ Aspects:
 - re-attach: a session the CLI runs is announced by a server started afterwards (the editor
   reloading), reported by status, its env read, and disconnected through the server (the CLI
   restores the workload and exits);
-- cancellation: `$/cancelRequest` while connecting (once the workload was changed) fails the
-  request as cancelled only once everything is undone (the state is disconnected by then, the
-  progress ends saying so): the workload as it was, its pods without the agent, no object of the
-  session left in the namespace, no session record.
+- cancellation: `$/cancelRequest`, or `window/workDoneProgress/cancel` for its progress token, while
+  connecting (once the workload was changed) fails the request as cancelled only once everything
+  is undone (the state is disconnected by then, the progress ends saying so): the workload as it
+  was, its pods without the agent, no object of the session left in the namespace, no session
+  record.
 """
 
 from __future__ import annotations
@@ -282,7 +283,8 @@ async def test_pickers_connect_with_progress_env_launch_and_disconnect(client, c
     assert (await run(client, "kubelocal.server.status", {}))["state"] == "disconnected"
 
 
-async def test_cancelling_connect_undoes_it(client, cluster, tmp_path):
+@pytest.mark.parametrize("how", ["cancel-request", "cancel-progress"])
+async def test_cancelling_connect_undoes_it(client, cluster, tmp_path, how):
     contexts = await run(client, "kubelocal.server.contexts", {})
     [current] = [row for row in contexts if row["current"]]
     original = comparable(await read_greeter(cluster))
@@ -315,7 +317,12 @@ async def test_cancelling_connect_undoes_it(client, cluster, tmp_path):
             if isinstance(r, types.WorkDoneProgressReport)
         ):
             await asyncio.sleep(0.05)
-    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="connect-request-2"))
+    if how == "cancel-request":
+        client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="connect-request-2"))
+    else:  # the Cancel button of VS Code's progress notification
+        client.protocol.notify(
+            types.WINDOW_WORK_DONE_PROGRESS_CANCEL, types.WorkDoneProgressCancelParams(token="connect-2")
+        )
     with pytest.raises(exceptions.JsonRpcRequestCancelled):
         await request
     # The answer comes once the undo is done: the session is over by then.
