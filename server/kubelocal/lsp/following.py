@@ -142,9 +142,11 @@ class Follower:
             volumes: tuple[str, ...] | None = tuple(session.volume_directories)
             context, namespace = session.record.context, session.namespace
         else:
-            record = next(iter(self._records()[-1:]), None) if self.state == "disconnected" else None
-            if record is None:
+            # As `status` does: a session on disk counts while this server runs none of its own.
+            records = self._records() if self.state == "disconnected" else []
+            if not records:
                 return snapshot
+            record = records[-1]
             services = _recorded_services(record)
             volumes, context, namespace = None, record.context, record.namespace
         return cluster_catalog.focused(

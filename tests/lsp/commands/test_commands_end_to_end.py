@@ -16,8 +16,8 @@ Aspects:
 - disconnect: the greeter Deployment is restored exactly, notifications say disconnecting then
   disconnected, the env file is gone;
 - re-attach: a session the CLI runs is announced by a server started afterwards (the editor
-  reloading), reported by status, its env read, and disconnected through the server (the CLI
-  restores the workload and exits);
+  reloading), reported by status, its env read, completion offers its namespace's services by
+  name, and it is disconnected through the server (the CLI restores the workload and exits);
 - cancellation: `$/cancelRequest`, or `window/workDoneProgress/cancel` for its progress token, while
   connecting (once the workload was changed) fails the request as cancelled only once everything
   is undone (the state is disconnected by then, the progress ends saying so): the workload as it
@@ -386,6 +386,13 @@ async def test_a_session_of_another_process_is_reattached_and_disconnected(clust
             assert status["session"]["id"] == announced["session"]["id"]
             env = await run(client, "kubelocal.server.env", {"sessionId": status["session"]["id"]})
             assert env["env"]["GREETING"] == "Hello"
+            # Completion sees the cluster from the re-attached session: its namespace's services by name.
+            services = await helpers.complete_at_bar(
+                client, "version: 0.1\nenv:\n  - name: A\n    value: $(services:|\n"
+            )
+            by_label = {item.label: item for item in services.items}
+            assert {"frontend", "greeter", "catalog"} <= set(by_label)
+            assert "80/TCP" in (by_label["greeter"].detail or "")
             assert await run(client, "kubelocal.server.disconnect", {}) is None
             assert [c["state"] for c in client.session_changes[1:]] == ["disconnecting", "disconnected"]
             assert (await run(client, "kubelocal.server.status", {}))["state"] == "disconnected"

@@ -81,15 +81,6 @@ async def test_the_use_env_file_setting_chooses_env_file_or_env(cluster, tmp_pat
             await end_to_end.run(client, "kubelocal.server.disconnect", {})
 
 
-async def complete_at_bar(client, text: str) -> types.CompletionList:
-    """Open `text` as a fresh config file and complete at its `|` (the bar is removed)."""
-    before, _, after = text.partition("|")
-    uri = helpers.config_uri()
-    helpers.open_document(client, uri, before + after)
-    lines = before.split("\n")
-    return await helpers.complete(client, uri, len(lines) - 1, len(lines[-1]))
-
-
 SERVICE_TOKEN = "version: 0.1\nenv:\n  - name: A\n    value: $(services:|\n"
 VOLUME_TOKEN = "version: 0.1\nenv:\n  - name: A\n    value: $(volumeMounts:|\n"
 VOLUME_MOUNT_NAME = "version: 0.1\nvolumeMounts:\n  - name: |\n"
@@ -99,19 +90,19 @@ async def test_completion_offers_the_sessions_services_and_volumes(cluster, tmp_
     async with end_to_end.language_server(cluster, tmp_path, options={"diagnosticsDelayMs": 10}) as client:
         await connect(client, cluster, tmp_path, 18_622)
         try:
-            services = await complete_at_bar(client, SERVICE_TOKEN)
+            services = await helpers.complete_at_bar(client, SERVICE_TOKEN)
             by_label = {item.label: item for item in services.items}
             assert {"frontend", "greeter", "catalog"} <= set(by_label)
             assert "80/TCP (http)" in (by_label["greeter"].detail or "")
             assert services.is_incomplete is False
 
-            volumes = await complete_at_bar(client, VOLUME_TOKEN)
+            volumes = await helpers.complete_at_bar(client, VOLUME_TOKEN)
             assert helpers.labels(volumes) == ["code", "message"]
-            mount_names = await complete_at_bar(client, VOLUME_MOUNT_NAME)
+            mount_names = await helpers.complete_at_bar(client, VOLUME_MOUNT_NAME)
             assert helpers.labels(mount_names) == ["code", "message"]
         finally:
             await end_to_end.run(client, "kubelocal.server.disconnect", {})
         # Disconnected: the session's namespace is no longer the default, so no plain `greeter`
         # (the sandbox context's namespace is another one).
-        services = await complete_at_bar(client, SERVICE_TOKEN)
+        services = await helpers.complete_at_bar(client, SERVICE_TOKEN)
         assert "greeter" not in helpers.labels(services)
