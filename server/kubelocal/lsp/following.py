@@ -12,6 +12,10 @@ sends that process SIGTERM (it restores the workload and removes its record, as 
 disconnect` does) and waits for the record to go. A recorded session whose process is gone is
 cleaned up by replaying its ledger (the restore Job may have done the cluster part already).
 When this server itself is stopped while it runs a session, it disconnects it first (shutdown).
+
+While connected, completion and hover see the cluster from the session (`completion_snapshot`): its
+namespace's services (from its endpoint plan, or for a re-attached session from its record) and
+the replaced container's volumes.
 """
 
 from __future__ import annotations
