@@ -11,7 +11,8 @@ runs a coroutine handler as the request's asyncio task and cancels that task on 
 so the cancellation reaches whatever the command awaits; a command that undoes its work on
 `CancelledError` answers only once the undo is done. The argument checks stay pygls' own: the
 built-in generator is driven to its first step, which raises InvalidParams for an unknown command or
-arguments that do not fit the handler's annotations.
+arguments that do not fit the handler's annotations; its message is made to say which field is wrong
+(pygls' says "While structuring NamespacesArguments (1 sub-exception)").
 
 `current_params()` gives the running command the request's `ExecuteCommandParams`.
 """
@@ -21,10 +22,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
+from collections.abc import Iterable
 from typing import Any
 
+import cattrs
 from lsprotocol import types
-from pygls import feature_manager
+from pygls import exceptions, feature_manager
 from pygls import protocol as pygls_protocol
 
 _params: contextvars.ContextVar[types.ExecuteCommandParams | None] = contextvars.ContextVar(
@@ -37,11 +40,33 @@ def current_params() -> types.ExecuteCommandParams | None:
     return _params.get()
 
 
+def invalid_params_message(command: str, cause: BaseException | None, *, commands: Iterable[str]) -> str:
+    """What pygls' InvalidParams for an executeCommand request means, and what to send instead.
+
+    `cause` is what pygls caught: a ValueError for an unknown command, cattrs' validation errors
+    for arguments that do not fit the handler's annotations (turned into one line per field)."""
+    if command not in commands:
+        return f"There is no command {command!r}. This server's commands: {', '.join(sorted(commands))}."
+    if isinstance(cause, cattrs.BaseValidationError):
+        details = "; ".join(cattrs.transform_error(cause))
+    else:
+        details = str(cause) if cause is not None else "unknown reason"
+    return (
+        f"The arguments of {command} do not fit ({details}). Send one object with the fields the "
+        "kubelocal editor contract (contract.json) names for this command."
+    )
+
+
 class CommandProtocol(pygls_protocol.LanguageServerProtocol):
     @pygls_protocol.lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
     async def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams) -> Any:  # type: ignore[override]
         steps = super().lsp_workspace__execute_command(params)
-        handler, args, kwargs = next(steps)
+        try:
+            handler, args, kwargs = next(steps)
+        except exceptions.JsonRpcInvalidParams as error:
+            raise exceptions.JsonRpcInvalidParams(
+                invalid_params_message(params.command, error.__context__, commands=self.fm.commands)
+            ) from error
         # The request's task runs in a copy of the context: this value is seen by this command only.
         _params.set(params)
         if feature_manager.is_thread_function(handler):
