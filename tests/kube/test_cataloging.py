@@ -4,7 +4,9 @@ Aspects: the first snapshot is empty and starts one read; a read in progress is 
 nor started twice; a good snapshot is reused until the cache time passes; a failed read is retried
 after the retry time, keeping the names of the last good read; a read that raises becomes an error
 snapshot; without a kubeconfig nothing is read or started; a snapshot survives the JSON trip from
-the child process that reads, and the child reports a broken kubeconfig. (Reading a real API
+the child process that reads, and the child reports a broken kubeconfig; focused on a connected
+session, the session's namespace, services and volumes replace the catalog's for that namespace,
+other namespaces' services stay, and unknown volumes fall back to the catalog's. (Reading a real API
 server is covered end to end with a fake one in test_completion.)
 """
 
@@ -156,3 +158,49 @@ def test_the_child_reader_reports_a_broken_kubeconfig(monkeypatch, tmp_path):
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
     snapshot = cataloging.ChildReader(timeout=lambda: 1.0)()
     assert snapshot.error is not None and snapshot.error.startswith("cannot load the kubeconfig")
+
+
+def _service(name: str, namespace: str, port: int = 80) -> cataloging.Service:
+    return cataloging.Service(name=name, namespace=namespace, ports=(cataloging.ServicePort(port),))
+
+
+def test_focused_on_a_session_its_namespace_services_and_volumes_come_first():
+    read = cataloging.Snapshot(
+        context="dev",
+        namespace="default",
+        namespaces=("default", "shop"),
+        services=(_service("kubernetes", "default", 443), _service("greeter", "shop", 81)),
+        volumes=("data",),
+        read_at=5.0,
+    )
+    focused = cataloging.focused(
+        read,
+        context="dev",
+        namespace="shop",
+        services=(_service("greeter", "shop"), _service("catalog", "shop")),
+        volumes=("message", "code"),
+        now=9.0,
+    )
+    assert focused.namespace == "shop"
+    assert [s.name for s in focused.services_in(None)] == ["greeter", "catalog"]
+    assert focused.service("greeter", None).ports[0].port == 80  # the session's, not the stale read
+    assert [s.name for s in focused.services_in("default")] == ["kubernetes"]
+    assert focused.volumes == ("code", "message")
+    assert focused.read_at == 5.0
+
+
+def test_focused_without_known_volumes_keeps_the_catalogs_only_for_the_same_namespace():
+    unread = cataloging.EMPTY
+    focused = cataloging.focused(
+        unread,
+        context="dev",
+        namespace="shop",
+        services=(_service("greeter", "shop"),),
+        volumes=None,
+        now=9.0,
+    )
+    assert focused.namespaces == ("shop",) and focused.volumes == ()
+    assert focused.read_at == 9.0  # the session's names are there: completion need not wait
+    same = cataloging.Snapshot(namespace="shop", volumes=("data",), read_at=1.0)
+    kept = cataloging.focused(same, context="dev", namespace="shop", services=(), volumes=None, now=9.0)
+    assert kept.volumes == ("data",)

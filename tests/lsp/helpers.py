@@ -148,6 +148,15 @@ async def complete(
     return result
 
 
+async def complete_at_bar(client: lsp_client.LanguageClient, text: str) -> types.CompletionList:
+    """Open `text` (ASCII) as a fresh config file and complete at its `|` (the bar is removed)."""
+    before, _, after = text.partition("|")
+    uri = config_uri()
+    open_document(client, uri, before + after)
+    lines = before.split("\n")
+    return await complete(client, uri, len(lines) - 1, len(lines[-1]))
+
+
 def labels(result: types.CompletionList) -> list[str]:
     return [item.label for item in result.items]
 

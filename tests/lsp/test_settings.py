@@ -2,7 +2,8 @@
 
 Aspects: our file name in any folder; globs matching the file name or the end of the path, `**`;
 other files ignored; settings read at the top level or under `kubelocal`, milliseconds converted;
-wrong types ignored with a message while the other fields still apply.
+the contract's names (`configFilePatterns`, `useEnvFile`, default true) read; wrong types ignored
+with a message while the other fields still apply.
 """
 
 from __future__ import annotations
@@ -38,6 +39,21 @@ def test_settings_at_the_top_level_or_under_kubelocal():
     assert top.config_file_globs == ("*.y",)
     nested, _ = settings.updated(settings.Settings(), {"kubelocal": {"clusterCompletion": False}})
     assert nested.cluster_completion is False
+
+
+def test_the_editor_contracts_settings_are_read():
+    assert settings.Settings().use_env_file is True
+    # As the VS Code extension sends them: its settings under the `kubelocal` section.
+    read, complaints = settings.updated(
+        settings.Settings(), {"kubelocal": {"useEnvFile": False, "configFilePatterns": ["*.kl.yaml"]}}
+    )
+    assert complaints == []
+    assert read.use_env_file is False
+    assert read.config_file_globs == ("*.kl.yaml",)
+    assert settings.applies_to("file:///w/dev.kl.yaml", read)
+    again, complaints = settings.updated(read, {"kubelocal": {"useEnvFile": "no"}})
+    assert again.use_env_file is False
+    assert complaints == ["kubelocal setting 'useEnvFile' must be true or false; ignored it."]
 
 
 def test_wrong_types_are_ignored_with_a_message_and_the_rest_applies():

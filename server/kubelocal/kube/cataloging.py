@@ -74,6 +74,38 @@ class Snapshot:
 EMPTY = Snapshot()
 
 
+def focused(
+    snapshot: Snapshot,
+    *,
+    context: str,
+    namespace: str,
+    services: tuple[Service, ...],
+    volumes: tuple[str, ...] | None,
+    now: float,
+) -> Snapshot:
+    """`snapshot` as completion sees it while a session is connected: pure.
+
+    The session's namespace becomes the one whose services need no `.NAMESPACE`; its services are the
+    session's (what the cluster held when it connected), those of other namespaces stay the catalog's.
+    `volumes` are the replaced container's volumes; when the session does not know them (None: a
+    session re-attached from disk), the catalog's pod volumes are kept if they were read in that
+    namespace. A snapshot the catalog has not read yet counts as read now: the session's names are
+    there.
+    """
+    same_namespace = snapshot.namespace == namespace
+    if volumes is None:
+        volumes = snapshot.volumes if same_namespace else ()
+    return dataclasses.replace(
+        snapshot,
+        context=context,
+        namespace=namespace,
+        namespaces=tuple(sorted({*snapshot.namespaces, namespace})),
+        services=tuple(s for s in snapshot.services if s.namespace != namespace) + services,
+        volumes=tuple(sorted(volumes)),
+        read_at=snapshot.read_at if snapshot.read_at is not None else now,
+    )
+
+
 def kubeconfig_paths() -> list[str]:
     """The kubeconfig files the `kubernetes` client would read, that exist."""
     configured = os.environ.get("KUBECONFIG")

@@ -9,30 +9,26 @@
   engine step is one work-done progress report, on the client's `workDoneToken` when it sent one,
   else on a token the server creates. A client cancel (`$/cancelRequest` for the request, or
   `window/workDoneProgress/cancel` for the token) cancels the engine, which undoes what it did
-  before re-raising; the command then fails with RequestCancelled. The connection keeps running in
-  the server after the command returns the Session.
+  before re-raising; the command then fails with RequestCancelled, once the undo is done. The
+  connection keeps running in the server after the command returns the Session.
 - `disconnect`, `status`, `env` and `launchConfiguration` work on the server's own session or on
   a session found in the session state on disk (`following.Follower`).
 
 Failures are LSP errors (`JsonRpcServerError`, code `COMMAND_FAILED`) whose message is the engine's
 or kube layer's, which already says what to do next.
 
-Two pygls internals are read because pygls 2.1 hands neither to a command handler: the request's
-`workDoneToken` (captured by wrapping the built-in executeCommand handler) and the request id
-(`protocol._ctx_msg_id`), whose future pygls cancels on `$/cancelRequest`.
+The request's params (its `workDoneToken`) and its cancellation reach the handlers through
+`executing.CommandProtocol`, the server's pygls protocol class.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
-import contextvars
-import functools
 import json
 import pathlib
 import uuid
-from collections.abc import Generator
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -43,7 +39,7 @@ from kubelocal.engine import connecting, launches
 from kubelocal.engine import errors as engine_errors
 from kubelocal.kube import errors as kube_errors
 from kubelocal.kube import fetching, loading, requesting, resources
-from kubelocal.lsp import following
+from kubelocal.lsp import executing, following
 from kubelocal.lsp import server as lsp_server
 
 CONTRACT_PATH = pathlib.Path(__file__).with_name("contract.json")
@@ -63,10 +59,6 @@ STEP_TITLES = {  # the engine's steps, in its order (`engine.connecting`)
     "environment": "Preparing the environment",
     "hosts": "Writing the hosts file",
 }
-
-_work_done_token: contextvars.ContextVar[types.ProgressToken | None] = contextvars.ContextVar(
-    "kubelocal_work_done_token", default=None
-)
 
 
 def contract() -> dict[str, Any]:
@@ -212,30 +204,6 @@ async def _reported() -> Any:
         raise failure(f"{error}. Check the path or the port, then try again.") from error
 
 
-def _capture_work_done_token(server: lsp_server.KubelocalLanguageServer) -> None:
-    """Wrap pygls' executeCommand handler so command handlers can read the request's token."""
-    builtin = server.protocol.fm.builtin_features
-    original = builtin[types.WORKSPACE_EXECUTE_COMMAND]
-
-    @functools.wraps(original)
-    def execute(params: types.ExecuteCommandParams) -> Generator[Any, Any, Any]:
-        # The handler's task is created inside this call, so it inherits the context.
-        _work_done_token.set(params.work_done_token)
-        return (yield from original(params))
-
-    builtin[types.WORKSPACE_EXECUTE_COMMAND] = execute
-
-
-AnyFuture = asyncio.Future[Any] | concurrent.futures.Future[Any]
-
-
-def _request_future(server: lsp_server.KubelocalLanguageServer) -> AnyFuture | None:
-    protocol = server.protocol
-    msg_id = protocol._ctx_msg_id.get(None)
-    future = protocol._request_futures.get(msg_id) if msg_id is not None else None
-    return future if isinstance(future, asyncio.Future | concurrent.futures.Future) else None
-
-
 class Progress:
     """Work-done progress for one command: the client's token, else one the server creates."""
 
@@ -262,28 +230,23 @@ class Progress:
         if self.token is not None:
             self.server.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
 
-    def cancelled_future(self) -> AnyFuture | None:
-        """The future pygls cancels on window/workDoneProgress/cancel for this token."""
-        if self.token is None:
-            return None
-        future = self.server.work_done_progress.tokens.get(self.token)
-        return future if isinstance(future, asyncio.Future | concurrent.futures.Future) else None
+    def on_cancel(self, cancel: Callable[[], None]) -> None:
+        """Call `cancel` (on the event loop) when the client cancels this progress
+        (window/workDoneProgress/cancel: pygls cancels the token's future, maybe from another thread)."""
+        future = self.server.work_done_progress.tokens.get(self.token) if self.token is not None else None
+        if future is None:
+            return
+        loop = asyncio.get_running_loop()
+        future.add_done_callback(lambda done: loop.call_soon_threadsafe(cancel) if done.cancelled() else None)
 
 
 def register(server: lsp_server.KubelocalLanguageServer) -> None:
     follower = following.Follower(server)
     server.follower = follower  # type: ignore[attr-defined]
     server.expand_token = follower.expand_token
-    _capture_work_done_token(server)
-
-    # Re-attach after the client's `initialized` (the configuring feature owns that notification).
-    initialized = server.protocol.fm.features[types.INITIALIZED]
-
-    def reattach(params: types.InitializedParams) -> None:
-        initialized(params)
-        follower.start()
-
-    server.protocol.fm.features[types.INITIALIZED] = reattach
+    server.focus_on_session = follower.completion_snapshot
+    # Re-attach once the client is initialized (the configuring feature owns that notification).
+    server.after_initialized.append(follower.start)
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: lsp_server.KubelocalLanguageServer, params: None) -> None:
@@ -309,19 +272,16 @@ def register(server: lsp_server.KubelocalLanguageServer) -> None:
 
     @server.command("kubelocal.server.connect")
     async def connect(ls: lsp_server.KubelocalLanguageServer, arguments: ConnectArguments) -> Any:
-        progress = Progress(ls, _work_done_token.get())
-        request = _request_future(ls)
+        params = executing.current_params()
+        progress = Progress(ls, params.work_done_token if params is not None else None)
         await progress.begin(f"Connecting {arguments.service} in {arguments.namespace}")
-        task = asyncio.ensure_future(follower.connect(arguments, on_step=progress.report))
-        watched = [f for f in (request, progress.cancelled_future()) if f is not None]
-        loop = asyncio.get_running_loop()
-        for future in watched:  # a cancel may be signalled from pygls' thread pool too
-            future.add_done_callback(
-                lambda done: loop.call_soon_threadsafe(task.cancel) if done.cancelled() else None
-            )
+        # `$/cancelRequest` cancels this request's task (see `executing`); a progress cancel does too.
+        request_task = asyncio.current_task()
+        if request_task is not None:
+            progress.on_cancel(request_task.cancel)
         try:
             async with _reported():
-                session = await task
+                session = await follower.connect(arguments, on_step=progress.report)
         except asyncio.CancelledError:
             progress.end("Cancelled; everything done so far was undone")
             raise exceptions.JsonRpcRequestCancelled(
@@ -353,9 +313,8 @@ def register(server: lsp_server.KubelocalLanguageServer) -> None:
 
     @server.command("kubelocal.server.launchConfiguration")
     async def launch_configuration(ls: lsp_server.KubelocalLanguageServer, arguments: LaunchArguments) -> Any:
-        use_env_file = arguments.use_env_file
-        if use_env_file is None:
-            use_env_file = bool(getattr(ls.settings, "use_env_file", True))
+        # The request's own choice wins over the `useEnvFile` setting.
+        use_env_file = ls.settings.use_env_file if arguments.use_env_file is None else arguments.use_env_file
         async with _reported():
             variables, env_file = follower.environment(None)
             plan = launches.with_kubernetes(

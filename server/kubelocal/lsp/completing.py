@@ -2,7 +2,8 @@
 
 The cursor's context comes from the latest text, line by line (`cursor_contexts`), so completion works
 in half-typed, invalid YAML and never waits for a check or for the cluster: the catalog answers with
-its last snapshot and refreshes itself in the background when that is stale.
+its last snapshot and refreshes itself in the background when that is stale. While a session is
+connected, the names are seen from it: its namespace's services, the replaced container's volumes.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def complete(
         start=index.code_points_to_lsp(problems.Position(cursor.line, context.replace_start)),
         end=index.code_points_to_lsp(problems.Position(cursor.line, max(context.replace_end, cursor.column))),
     )
-    snapshot = ls.catalog.snapshot() if ls.settings.cluster_completion else cataloging.EMPTY
+    snapshot = ls.cluster_names() if ls.settings.cluster_completion else cataloging.EMPTY
     line = index.line(cursor.line)
     items = completions.items(
         context,

@@ -27,6 +27,8 @@ def register(server: lsp_server.KubelocalLanguageServer) -> None:
         if ls.settings.cluster_completion and cataloging.kubeconfig_paths():
             ls.catalog.refresh()
         ls.log(f"kubelocal-lsp {ls.version} ready")
+        for start in ls.after_initialized:
+            start()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(

@@ -12,6 +12,10 @@ sends that process SIGTERM (it restores the workload and removes its record, as 
 disconnect` does) and waits for the record to go. A recorded session whose process is gone is
 cleaned up by replaying its ledger (the restore Job may have done the cluster part already).
 When this server itself is stopped while it runs a session, it disconnects it first (shutdown).
+
+While connected, completion and hover see the cluster from the session (`completion_snapshot`): its
+namespace's services (from its endpoint plan, or for a re-attached session from its record) and
+the replaced container's volumes.
 """
 
 from __future__ import annotations
@@ -26,9 +30,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubelocal.config import model
-from kubelocal.engine import connecting, environment, recording
+from kubelocal.engine import connecting, endpoints, environment, recording
 from kubelocal.engine import errors as engine_errors
-from kubelocal.kube import loading, requesting
+from kubelocal.kube import cataloging, loading, requesting
 
 if TYPE_CHECKING:
     from kubelocal.lsp import commanding
@@ -129,6 +133,34 @@ class Follower:
                 f"({error.strerror}). Disconnect and connect again."
             ) from error
 
+    def completion_snapshot(self, snapshot: cataloging.Snapshot) -> cataloging.Snapshot:
+        """What completion offers (completion's hook): `snapshot` focused on the connected session.
+
+        The session this server runs knows its namespace's services (its endpoint plan) and the
+        replaced container's volumes; a session re-attached from disk knows the services it
+        recorded. Disconnected: `snapshot` as it is."""
+        session = self.session
+        if session is not None and session.plan is not None:
+            services = _plan_services(session.plan)
+            volumes: tuple[str, ...] | None = tuple(session.volume_directories)
+            context, namespace = session.record.context, session.namespace
+        else:
+            # As `status` does: a session on disk counts while this server runs none of its own.
+            records = self._records() if self.state == "disconnected" else []
+            if not records:
+                return snapshot
+            record = records[-1]
+            services = _recorded_services(record)
+            volumes, context, namespace = None, record.context, record.namespace
+        return cataloging.focused(
+            snapshot,
+            context=context,
+            namespace=namespace,
+            services=services,
+            volumes=volumes,
+            now=time.monotonic(),
+        )
+
     def expand_token(self, token: model.Part) -> str | None:
         """What a token expands to in the session this server runs (hover's hook), else None.
 
@@ -227,6 +259,37 @@ class Follower:
         if self.session is not None:
             with contextlib.suppress(Exception):
                 await self.disconnect(None)
+
+
+def _plan_services(plan: endpoints.EndpointPlan) -> tuple[cataloging.Service, ...]:
+    """The services of a session's endpoint plan, with their cluster ports (external hosts left out;
+    a headless service, planned as one endpoint per address, listed once)."""
+    services: dict[tuple[str, str], cataloging.Service] = {}
+    for endpoint in plan.endpoints:
+        if endpoint.kind is endpoints.Kind.EXTERNAL:
+            continue
+        ports = tuple(
+            cataloging.ServicePort(port=p.cluster_port, name=p.name or None) for p in endpoint.ports
+        )
+        services.setdefault(
+            (endpoint.service, endpoint.namespace),
+            cataloging.Service(name=endpoint.service, namespace=endpoint.namespace, ports=ports),
+        )
+    return tuple(services.values())
+
+
+def _recorded_services(record: recording.Record) -> tuple[cataloging.Service, ...]:
+    """The services a session record lists (`details["endpoints"]`), with their cluster ports."""
+    services: dict[tuple[str, str], cataloging.Service] = {}
+    for entry in record.details.get("endpoints") or []:
+        name, namespace = str(entry.get("service", "")), str(entry.get("namespace") or "")
+        if not namespace:  # an external endpoint: a host, not a service
+            continue
+        ports = tuple(cataloging.ServicePort(port=int(pair[0])) for pair in entry.get("ports") or [])
+        services.setdefault(
+            (name, namespace), cataloging.Service(name=name, namespace=namespace, ports=ports)
+        )
+    return tuple(services.values())
 
 
 class _Redirected:

@@ -46,7 +46,7 @@ async def hover(ls: lsp_server.KubelocalLanguageServer, params: types.HoverParam
     token = hovers.token_at(config, checked.index.to_checker(params.position))
     if token is None or token.span is None:
         return None
-    text = hovers.token_markdown(token, config=config, snapshot=ls.catalog.snapshot(), expand=ls.expand_token)
+    text = hovers.token_markdown(token, config=config, snapshot=ls.cluster_names(), expand=ls.expand_token)
     return types.Hover(
         contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text),
         range=checked.index.to_lsp_range(token.span),

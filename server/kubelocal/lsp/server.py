@@ -2,8 +2,9 @@
 
 Each feature lives in its own module with a `register(server)` function (`syncing`: open, change,
 close and diagnostics; `completing`; `hovering`; `fixing`: quick fixes; `outlining`: document
-symbols; `configuring`: settings and start-up). A later feature (connect and disconnect commands)
-adds a module and one line in `FEATURES`.
+symbols; `configuring`: settings and start-up; `commanding`: the `kubelocal.server.*` commands).
+Commands run through `executing.CommandProtocol`, which hands them their request's params and
+lets `$/cancelRequest` cancel them.
 
 The server keeps, per open document it serves, the check of its latest version (`checked`), computed
 once per version off the event loop in one worker thread, so a large document never stalls other
@@ -18,6 +19,7 @@ import asyncio
 import concurrent.futures
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lsprotocol import types
@@ -27,7 +29,7 @@ from pygls.workspace import text_document
 import kubelocal
 from kubelocal.config import checking, incremental, model, problems, schema
 from kubelocal.kube import cataloging
-from kubelocal.lsp import collecting, diagnostics, hovers, positions, schemas, settings
+from kubelocal.lsp import collecting, diagnostics, executing, hovers, positions, schemas, settings
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ class KubelocalLanguageServer(LanguageServer):
             name="kubelocal-lsp",
             version=kubelocal.__version__,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=executing.CommandProtocol,
         )
         self.settings = settings.Settings()
         self.schema = schema.load_schema()
@@ -63,6 +66,10 @@ class KubelocalLanguageServer(LanguageServer):
         self.published: set[str] = set()  # documents whose diagnostics the client shows
         # The hook for hover's "when connected, expands to": set by the connection feature.
         self.expand_token: hovers.Expand | None = None
+        # The hook for completion's live names while connected: set by the connection feature.
+        self.focus_on_session: Callable[[cataloging.Snapshot], cataloging.Snapshot] | None = None
+        # What other features start once the client said `initialized` (`configuring` runs them).
+        self.after_initialized: list[Callable[[], None]] = []
         self._indexes: dict[str, tuple[int | None, positions.TextIndex]] = {}
         self._checked: dict[str, Checked] = {}
         # Per document: the chunks' problems of its last check, so a change re-checks only its chunk.
@@ -261,6 +268,12 @@ class KubelocalLanguageServer(LanguageServer):
 
     # -- the cluster ----------------------------------------------------------------------------
 
+    def cluster_names(self) -> cataloging.Snapshot:
+        """What the cluster catalog knows, seen from the connected session when there is one (the
+        session's namespace, its services, the replaced container's volumes). Never waits."""
+        snapshot = self.catalog.snapshot()
+        return self.focus_on_session(snapshot) if self.focus_on_session is not None else snapshot
+
     def _read_cluster(self) -> cataloging.Snapshot:
         if not self.settings.cluster_completion:
             return cataloging.Snapshot(error="cluster completion is off")
@@ -301,7 +314,6 @@ def build() -> KubelocalLanguageServer:
     from kubelocal.lsp import commanding, completing, configuring, fixing, hovering, outlining, syncing
 
     server = KubelocalLanguageServer()
-    # `commanding` last: it wraps the `initialized` handler `configuring` registered.
     for feature in (configuring, syncing, completing, hovering, fixing, outlining, commanding):
         feature.register(server)
     return server

@@ -3,7 +3,8 @@
 Settings arrive as `initializationOptions` and later through `workspace/didChangeConfiguration`,
 either at the top level or under a `kubelocal` key, with these (all optional) camelCase fields:
 
-- `configFileGlobs` (list of strings): extra files to serve besides every
+- `configFilePatterns` (the editor contract's name; `configFileGlobs` is read too, and wins when
+  both are given) (list of strings): extra files to serve besides every
   `KubernetesLocalProcessConfig.yaml`, as globs (`*`, `?`, `**`) matched against the file's path; a
   glob without `/` matches the file name in any folder (`*.kubelocal.yaml`), one with `/` matches the
   end of the path (`deploy/**/local-*.yaml`). A client that associates other YAML files with our
@@ -13,6 +14,9 @@ either at the top level or under a `kubelocal` key, with these (all optional) ca
   cluster of the current kubeconfig context.
 - `clusterTimeoutSeconds` (number, default 3) and `clusterCacheSeconds` (number, default 60): how
   long one read from the cluster may take, and how long what was read is reused.
+- `useEnvFile` (boolean, default true): `kubelocal.server.launchConfiguration` points the debug
+  configuration at the session's env file (`envFile`), so no secret value lands in it, rather than
+  copying the variables into its `env`; a request's own `useEnvFile` argument wins.
 - `maxFileSizeBytes` (integer, default 2,000,000): larger files are not checked (a config file is a
   few kilobytes; checking megabytes would only cost memory), and say so in one diagnostic.
 
@@ -40,6 +44,7 @@ class Settings:
     cluster_timeout_seconds: float = 3.0
     cluster_cache_seconds: float = 60.0
     max_file_size_bytes: int = 2_000_000
+    use_env_file: bool = True
 
 
 def _number(value: object) -> float | None:
@@ -60,12 +65,13 @@ def updated(settings: Settings, options: object) -> tuple[Settings, list[str]]:
     def complain(name: str, expected: str) -> None:
         complaints.append(f"kubelocal setting {name!r} must be {expected}; ignored it.")
 
-    if "configFileGlobs" in options:
-        globs = options["configFileGlobs"]
-        if isinstance(globs, list) and all(isinstance(glob, str) for glob in globs):
-            changes["config_file_globs"] = tuple(globs)
-        else:
-            complain("configFileGlobs", "a list of glob strings")
+    for name in ("configFilePatterns", "configFileGlobs"):
+        if name in options:
+            globs = options[name]
+            if isinstance(globs, list) and all(isinstance(glob, str) for glob in globs):
+                changes["config_file_globs"] = tuple(globs)
+            else:
+                complain(name, "a list of glob strings")
     numbers = {
         "diagnosticsDelayMs": ("diagnostics_delay_seconds", 1000.0),
         "clusterTimeoutSeconds": ("cluster_timeout_seconds", 1.0),
@@ -78,11 +84,13 @@ def updated(settings: Settings, options: object) -> tuple[Settings, list[str]]:
                 complain(name, "a number >= 0")
             else:
                 changes[field_name] = number / per_second
-    if "clusterCompletion" in options:
-        if isinstance(options["clusterCompletion"], bool):
-            changes["cluster_completion"] = options["clusterCompletion"]
-        else:
-            complain("clusterCompletion", "true or false")
+    switches = {"clusterCompletion": "cluster_completion", "useEnvFile": "use_env_file"}
+    for name, field_name in switches.items():
+        if name in options:
+            if isinstance(options[name], bool):
+                changes[field_name] = options[name]
+            else:
+                complain(name, "true or false")
     if "maxFileSizeBytes" in options:
         number = _number(options["maxFileSizeBytes"])
         if number is None:

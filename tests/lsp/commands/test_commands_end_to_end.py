@@ -16,10 +16,13 @@ Aspects:
 - disconnect: the greeter Deployment is restored exactly, notifications say disconnecting then
   disconnected, the env file is gone;
 - re-attach: a session the CLI runs is announced by a server started afterwards (the editor
-  reloading), reported by status, its env read, and disconnected through the server (the CLI
-  restores the workload and exits);
-- cancellation: `$/cancelRequest` while connecting fails the request as cancelled and leaves the
-  workload as it was and no session record.
+  reloading), reported by status, its env read, completion offers its namespace's services by
+  name, and it is disconnected through the server (the CLI restores the workload and exits);
+- cancellation: `$/cancelRequest`, or `window/workDoneProgress/cancel` for its progress token, while
+  connecting (once the workload was changed) fails the request as cancelled only once everything
+  is undone (the state is disconnected by then, the progress ends saying so): the workload as it
+  was, its pods without the agent, no object of the session left in the namespace, no session
+  record.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from lsprotocol import types
 from pygls import exceptions
 from pytest_lsp import client as lsp_client
 
+from kubelocal.engine import names
 from kubelocal.kube import fetching, loading, requesting, resources
 
 from .. import helpers
@@ -63,6 +67,15 @@ CONNECT_STEPS = [
     "environment",
 ]
 CONTROLLER_ANNOTATIONS = ("deployment.kubernetes.io/revision",)
+# What a session creates in the namespace (`engine.names`), all labelled managed-by kubelocal.
+KUBELOCAL_KINDS = (
+    resources.SECRETS,
+    resources.CONFIG_MAPS,
+    resources.JOBS,
+    resources.SERVICE_ACCOUNTS,
+    resources.ROLES,
+    resources.ROLE_BINDINGS,
+)
 
 
 def comparable(workload: dict) -> dict:
@@ -118,7 +131,7 @@ def environment_for(cluster, tmp_path) -> dict[str, str]:
 
 
 @contextlib.asynccontextmanager
-async def language_server(cluster, tmp_path):
+async def language_server(cluster, tmp_path, *, options: dict[str, Any] | None = None):
     config = pytest_lsp.ClientServerConfig(
         server_command=helpers.SERVER_COMMAND,
         server_env=environment_for(cluster, tmp_path),
@@ -126,10 +139,14 @@ async def language_server(cluster, tmp_path):
     )
     started = await config.start()
     try:
-        await helpers.initialize(started)
+        await helpers.initialize(started, options)
         yield started
-        await started.shutdown_session()
     finally:
+        # Also when the test failed: `stop()` waits for the server to exit, which it does on `exit`.
+        # Its shutdown disconnects a session it still runs.
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(60):
+                await started.shutdown_session()
         await started.stop()
 
 
@@ -266,7 +283,8 @@ async def test_pickers_connect_with_progress_env_launch_and_disconnect(client, c
     assert (await run(client, "kubelocal.server.status", {}))["state"] == "disconnected"
 
 
-async def test_cancelling_connect_undoes_it(client, cluster, tmp_path):
+@pytest.mark.parametrize("how", ["cancel-request", "cancel-progress"])
+async def test_cancelling_connect_undoes_it(client, cluster, tmp_path, how):
     contexts = await run(client, "kubelocal.server.contexts", {})
     [current] = [row for row in contexts if row["current"]]
     original = comparable(await read_greeter(cluster))
@@ -299,14 +317,34 @@ async def test_cancelling_connect_undoes_it(client, cluster, tmp_path):
             if isinstance(r, types.WorkDoneProgressReport)
         ):
             await asyncio.sleep(0.05)
-    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="connect-request-2"))
+    if how == "cancel-request":
+        client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="connect-request-2"))
+    else:  # the Cancel button of VS Code's progress notification
+        client.protocol.notify(
+            types.WINDOW_WORK_DONE_PROGRESS_CANCEL, types.WorkDoneProgressCancelParams(token="connect-2")
+        )
     with pytest.raises(exceptions.JsonRpcRequestCancelled):
         await request
-    assert await states_until(client, "disconnected", timeout=60) == ["connecting", "disconnected"]
+    # The answer comes once the undo is done: the session is over by then.
+    assert [change["state"] for change in client.session_changes] == ["connecting", "disconnected"]
+    reports = client.progress_reports["connect-2"]
+    assert isinstance(reports[-1], types.WorkDoneProgressEnd) and "undone" in (reports[-1].message or "")
     async with requesting.Client(
         loading.load(kubeconfig=cluster.kubeconfig, namespace=cluster.namespace)
     ) as kube:
         await e2e_cluster.wait_ready(kube, cluster.namespace, ["greeter"])
+        left = [
+            f"{kind.kind} {item['metadata']['name']}"
+            for kind in KUBELOCAL_KINDS
+            for item in await fetching.list_objects(
+                kube, kind, namespace=cluster.namespace, label_selector=names.SELECTOR_ALL
+            )
+        ]
+        assert left == []
+        greeter_pods = await fetching.list_objects(
+            kube, resources.PODS, namespace=cluster.namespace, label_selector="app=greeter"
+        )
+        assert not any(names.SESSION_LABEL in pod["metadata"].get("labels", {}) for pod in greeter_pods)
     assert comparable(await read_greeter(cluster)) == original
     assert not list((tmp_path / "home" / "sessions").glob("*.json"))
     assert (await run(client, "kubelocal.server.status", {}))["state"] == "disconnected"
@@ -348,6 +386,13 @@ async def test_a_session_of_another_process_is_reattached_and_disconnected(clust
             assert status["session"]["id"] == announced["session"]["id"]
             env = await run(client, "kubelocal.server.env", {"sessionId": status["session"]["id"]})
             assert env["env"]["GREETING"] == "Hello"
+            # Completion sees the cluster from the re-attached session: its namespace's services by name.
+            services = await helpers.complete_at_bar(
+                client, "version: 0.1\nenv:\n  - name: A\n    value: $(services:|\n"
+            )
+            by_label = {item.label: item for item in services.items}
+            assert {"frontend", "greeter", "catalog"} <= set(by_label)
+            assert "80/TCP" in (by_label["greeter"].detail or "")
             assert await run(client, "kubelocal.server.disconnect", {}) is None
             assert [c["state"] for c in client.session_changes[1:]] == ["disconnecting", "disconnected"]
             assert (await run(client, "kubelocal.server.status", {}))["state"] == "disconnected"
