@@ -318,9 +318,14 @@ async def _disconnect_foreign(record: recording.Record) -> None:
     )
     async with requesting.Client(cluster) as client:
         failure = await connecting.replay(client, record)
-    if failure is not None:
-        raise failure
-    recording.remove(record.session_id)
+        if failure is not None:
+            raise failure
+        # As `kubelocal disconnect` does: answer once the workload is back, so a connect right
+        # after does not meet the agent pod still running.
+        try:
+            await connecting.wait_restored(client, record)
+        finally:
+            recording.remove(record.session_id)
 
 
 def _read_config(path: Path) -> Any:

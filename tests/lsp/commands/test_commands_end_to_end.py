@@ -18,6 +18,9 @@ Aspects:
 - re-attach: a session the CLI runs is announced by a server started afterwards (the editor
   reloading), reported by status, its env read, completion offers its namespace's services by
   name, and it is disconnected through the server (the CLI restores the workload and exits);
+- a crashed CLI's session (its process killed with SIGKILL) is not announced as connected, and a
+  connect through the server right after recovers it (restores the workload, waits for the rollout)
+  and connects; after its disconnect the workload is exactly as before and no record is left;
 - cancellation: `$/cancelRequest`, or `window/workDoneProgress/cancel` for its progress token, while
   connecting (once the workload was changed) fails the request as cancelled only once everything
   is undone (the state is disconnected by then, the progress ends saying so): the workload as it
@@ -408,6 +411,55 @@ async def test_a_session_of_another_process_is_reattached_and_disconnected(clust
         if cli.returncode is None:
             cli.terminate()
             await cli.communicate()
+
+
+async def test_a_crashed_cli_session_is_recovered_by_the_next_connect_through_the_server(cluster, tmp_path):
+    original = comparable(await read_greeter(cluster))
+    cli = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "kubelocal", "connect", "--service", "greeter",
+        "--namespace", cluster.namespace, "--kubeconfig", str(cluster.kubeconfig), "--hosts-mode", "env",
+        "--json", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env=environment_for(cluster, tmp_path),
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(90):
+            while True:
+                line = await cli.stdout.readline()
+                assert line, (await cli.stderr.read()).decode()
+                with contextlib.suppress(ValueError):
+                    event = json.loads(line)
+                    if event.get("event") == "connected":
+                        crashed = event["session"]
+                        break
+    finally:
+        cli.kill()
+        await cli.communicate()
+    assert list((tmp_path / "home" / "sessions").glob("*.json")), "the killed CLI left its record"
+    async with language_server(cluster, tmp_path) as client:
+        assert (await run(client, "kubelocal.server.status", {}))["state"] == "disconnected"
+        [current] = [row for row in await run(client, "kubelocal.server.contexts", {}) if row["current"]]
+        session = await run(
+            client,
+            "kubelocal.server.connect",
+            {
+                "context": current["name"],
+                "namespace": cluster.namespace,
+                "service": "greeter",
+                "localPorts": [18_612],
+                "workspaceFolder": str(tmp_path),
+                "hostsMode": "env",
+            },
+        )
+        assert session["id"] != crashed
+        env = await run(client, "kubelocal.server.env", {})
+        assert env["env"]["GREETING"] == "Hello"
+        assert await run(client, "kubelocal.server.disconnect", {}) is None
+    async with requesting.Client(
+        loading.load(kubeconfig=cluster.kubeconfig, namespace=cluster.namespace)
+    ) as kube:
+        await e2e_cluster.wait_ready(kube, cluster.namespace, ["greeter"])
+    assert comparable(await read_greeter(cluster)) == original
+    assert not list((tmp_path / "home" / "sessions").glob("*.json"))
 
 
 async def _changes(client: CommandClient, count: int, timeout: float = 10) -> list[dict[str, Any]]:
