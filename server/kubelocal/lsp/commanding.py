@@ -29,18 +29,25 @@ import json
 import pathlib
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from lsprotocol import types
 from pygls import exceptions
 
-from kubelocal.engine import connecting, launches
 from kubelocal.engine import errors as engine_errors
+from kubelocal.engine import launches
 from kubelocal.kube import errors as kube_errors
-from kubelocal.kube import fetching, loading, requesting, resources
+from kubelocal.kube import resources
 from kubelocal.lsp import executing, following
 from kubelocal.lsp import server as lsp_server
+
+if TYPE_CHECKING:
+    # The engine and the kube layer's client bring aiohttp and the kubernetes client (about 30 MB):
+    # the shell below imports them on a command's first use, so an editor that only edits files
+    # never pays for them.
+    from kubelocal.engine import connecting
+    from kubelocal.kube import requesting
 
 CONTRACT_PATH = pathlib.Path(__file__).with_name("contract.json")
 COMMAND_FAILED = -32001  # in the server-defined range: "the command ran and failed; see message"
@@ -169,7 +176,9 @@ def step_message(step: connecting.Step) -> str:
 
 
 def _kubeconfig_document() -> dict[str, Any]:
-    from kubernetes.config import kube_config  # the kubernetes client is heavy: load on first use
+    from kubernetes.config import kube_config
+
+    from kubelocal.kube import loading
 
     path = loading.default_kubeconfig()
     try:
@@ -186,6 +195,8 @@ def _kubeconfig_document() -> dict[str, Any]:
 
 
 async def _client(context: str | None, namespace: str | None = None) -> requesting.Client:
+    from kubelocal.kube import loading, requesting
+
     try:
         cluster = await asyncio.to_thread(loading.load, context=context or None, namespace=namespace)
     except kube_errors.KubeError as error:
@@ -260,12 +271,16 @@ def register(server: lsp_server.KubelocalLanguageServer) -> None:
 
     @server.command("kubelocal.server.namespaces")
     async def namespaces(ls: lsp_server.KubelocalLanguageServer, arguments: NamespacesArguments) -> Any:
+        from kubelocal.kube import fetching
+
         async with _reported(), await _client(arguments.context) as client:
             listed = await fetching.list_objects(client, resources.NAMESPACES)
         return sorted(str(item["metadata"]["name"]) for item in listed)
 
     @server.command("kubelocal.server.services")
     async def services(ls: lsp_server.KubelocalLanguageServer, arguments: ServicesArguments) -> Any:
+        from kubelocal.kube import fetching
+
         async with _reported(), await _client(arguments.context, arguments.namespace) as client:
             listed = await fetching.list_objects(client, resources.SERVICES, namespace=arguments.namespace)
         return sorted((service_row(item) for item in listed), key=lambda row: row["name"])

@@ -30,11 +30,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubelocal.config import model
-from kubelocal.engine import connecting, endpoints, environment, recording
+from kubelocal.engine import endpoints, environment, recording
 from kubelocal.engine import errors as engine_errors
-from kubelocal.kube import cataloging, loading, requesting
+from kubelocal.kube import cataloging
 
 if TYPE_CHECKING:
+    # Imported where a connect or disconnect needs them: they bring aiohttp and the kubernetes
+    # client (about 30 MB), which an editor that never connects should not hold.
+    from kubelocal.engine import connecting
+    from kubelocal.kube import requesting
     from kubelocal.lsp import commanding
     from kubelocal.lsp import server as lsp_server
 
@@ -181,6 +185,8 @@ class Follower:
     async def connect(
         self, arguments: commanding.ConnectArguments, *, on_step: Callable[[str], None]
     ) -> dict[str, Any]:
+        from kubelocal.engine import connecting
+        from kubelocal.kube import loading, requesting
         from kubelocal.lsp import commanding
 
         if self.session is not None or self.state in ("connecting", "disconnecting"):
@@ -313,6 +319,9 @@ async def _disconnect_foreign(record: recording.Record) -> None:
                 )
             await asyncio.sleep(0.2)
         return
+    from kubelocal.engine import connecting
+    from kubelocal.kube import loading, requesting
+
     cluster = await asyncio.to_thread(
         loading.load, kubeconfig=record.kubeconfig or None, context=record.context, namespace=record.namespace
     )
