@@ -380,6 +380,7 @@ async def _outbound(session: Any) -> dict[str, Any]:
 def run() -> dict[str, Any]:
     if os.geteuid() != 0:
         return {"skipped": "needs root for the sandbox's network namespaces"}
+    from kubelocal import eventloops
     from kubelocal.sandbox import commands
 
     with tempfile.TemporaryDirectory(prefix="kubelocal-bench-connect-") as directory:
@@ -389,7 +390,8 @@ def run() -> dict[str, Any]:
         # engine never share an interpreter, and neither path should pay for the other's hops.
         state = commands.up(state_dir=state_dir)
         try:
-            return asyncio.run(
+            # The engine's loop as `kubelocal connect` runs it (uvloop when installed).
+            return eventloops.run(
                 _measure(
                     pathlib.Path(directory),
                     kubeconfig=commands.kubeconfig_path(state_dir=state_dir),

@@ -21,6 +21,7 @@ import collections
 import contextlib
 import logging
 import time
+import typing
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -111,8 +112,9 @@ class TcpConnection(asyncio.Protocol):
     # -- asyncio.Protocol ----------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # Not an isinstance check: uvloop's transports (the engine may run on uvloop) have the
+        # methods of asyncio.Transport without deriving from it.
+        self._transport = typing.cast(asyncio.Transport, transport)
         if self._on_connected is not None:
             self._on_connected(self)
 

@@ -5,8 +5,8 @@ Aspects: create/read/list (selector)/merge and JSON patch/delete round trips; a 
 clear errors; a wrong token is 401 with a hint; an unreachable server names the context;
 watching sees changes; waiting for a ready pod returns it, reports progress, fails early on an
 image pull back-off and times out with the pod's reason; a port-forward carries bytes both ways
-(large transfers included, several at once), reports a refused pod port, a missing pod, and
-ends the reader when the API server goes away.
+(large transfers included, writes of every size in order, several at once), reports a refused pod
+port, a missing pod, and ends the reader when the API server goes away.
 """
 
 from __future__ import annotations
@@ -217,6 +217,22 @@ async def test_port_forward_carries_bytes_both_ways(api, client):
     assert received == payload
     writer.close()
     assert api.pods.opened == [("default", "web-1", 8080)]
+
+
+async def test_port_forward_keeps_order_across_writes_of_every_size(api, client):
+    api.store.create(kinds.PODS, pod("web-1"))
+    reader, writer = await forwarding.open_forward(client, pod="web-1", port=8080)
+    sizes = [1, forwarding.MAX_FRAME - 1, 2, forwarding.MAX_FRAME * 2 + 3, 7, forwarding.MAX_FRAME, 100_000]
+    expected = bytearray()
+    for index, size in enumerate(sizes):
+        piece = bytearray((index * 31 + offset) % 251 for offset in range(size))
+        writer.write(piece)
+        expected += piece
+        piece[:] = b"\0" * size  # the caller reuses its buffer: what was written must not change
+    await writer.drain()
+    received = await asyncio.wait_for(reader.readexactly(len(expected)), 10)
+    assert received == expected
+    writer.close()
 
 
 async def test_several_forwards_at_once(api, client):

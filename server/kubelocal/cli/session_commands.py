@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from kubelocal import eventloops
 from kubelocal.cli import config_commands
 from kubelocal.config import checking, problems
 from kubelocal.engine import connecting, endpoints, environment, recording
@@ -192,7 +193,7 @@ def run_connect(args: argparse.Namespace) -> int:
         command = command[1:]
     printer = Printer(as_json=args.json)
     try:
-        return asyncio.run(_connect(args, command, printer))
+        return eventloops.run(_connect(args, command, printer))
     except (kube_errors.KubeError, engine_errors.EngineError, OSError) as error:
         printer.error(str(error), kind=type(error).__name__)
         return EXIT_FAILED
@@ -326,7 +327,7 @@ def run_disconnect(args: argparse.Namespace) -> int:
     failed = False
     for record in records:
         try:
-            asyncio.run(_disconnect(record, printer, timeout=args.timeout))
+            eventloops.run(_disconnect(record, printer, timeout=args.timeout))
         except (kube_errors.KubeError, engine_errors.EngineError, OSError, TimeoutError) as error:
             printer.error(f"session {record.session_id}: {error}")
             failed = True
@@ -410,7 +411,7 @@ def run_env(args: argparse.Namespace) -> int:
 
 def run_list_services(args: argparse.Namespace) -> int:
     try:
-        return asyncio.run(_list_services(args))
+        return eventloops.run(_list_services(args))
     except kube_errors.KubeError as error:
         print(f"kubelocal: {error}", file=sys.stderr)
         return EXIT_FAILED

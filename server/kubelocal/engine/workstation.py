@@ -22,6 +22,11 @@ from kubelocal_agent import driving
 from kubelocal_agent.protocol import errors as protocol_errors
 from kubelocal_agent.protocol import targets as agent_targets
 
+# A burst of connections from the workstation process (a pool warming up, a load test) must queue
+# in the kernel: with a backlog of 100, 1,000 connections at once overflowed it and the dropped
+# SYNs were retried after 1 s and 3 s (the kernel caps this at net.core.somaxconn).
+LISTEN_BACKLOG = 4096
+
 
 class PortTaken(OSError):
     """A workstation address could not be bound: another program holds `ip`:`port`."""
@@ -51,7 +56,7 @@ class Listeners:
 
                 try:
                     server = await driving.serve_tcp(
-                        accept, endpoint.workstation_ip, allocation.workstation_port
+                        accept, endpoint.workstation_ip, allocation.workstation_port, backlog=LISTEN_BACKLOG
                     )
                 except OSError as error:
                     advice = (

@@ -17,6 +17,7 @@ channel (the pod refused the connection, the pod went away) ends the reader with
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 
 import aiohttp
@@ -110,7 +111,8 @@ class _ForwardTransport(asyncio.Transport):
         self._description = description
         loop = asyncio.get_running_loop()
         self.confirmed: asyncio.Future[None] = loop.create_future()
-        self._outgoing = bytearray()
+        self._outgoing: collections.deque[bytes | memoryview] = collections.deque()
+        self._outgoing_size = 0
         self._has_outgoing = asyncio.Event()
         self._reading_allowed = asyncio.Event()
         self._reading_allowed.set()
@@ -130,9 +132,12 @@ class _ForwardTransport(asyncio.Transport):
             return
         if not data:
             return
-        self._outgoing.extend(data)
+        # Kept as given (a copy only of a mutable buffer the caller may reuse), and joined with
+        # the channel byte once per message in `_send`: one copy on the way to the WebSocket.
+        self._outgoing.append(data if type(data) is bytes else bytes(data))
+        self._outgoing_size += len(data)
         self._has_outgoing.set()
-        if not self._writing_paused and len(self._outgoing) > WRITE_HIGH_WATER:
+        if not self._writing_paused and self._outgoing_size > WRITE_HIGH_WATER:
             self._writing_paused = True
             self._protocol.pause_writing()
 
@@ -143,7 +148,7 @@ class _ForwardTransport(asyncio.Transport):
         raise NotImplementedError("the v4 port-forward protocol has no half-close")
 
     def get_write_buffer_size(self) -> int:
-        return len(self._outgoing)
+        return self._outgoing_size
 
     def is_closing(self) -> bool:
         return self._closing or self._lost
@@ -179,13 +184,9 @@ class _ForwardTransport(asyncio.Transport):
             while True:
                 await self._has_outgoing.wait()
                 while self._outgoing:
-                    # One copy per message (the channel byte and the data together); the views are
-                    # released before the buffer shrinks, as a bytearray with exports cannot resize.
-                    with memoryview(self._outgoing) as view, view[:MAX_FRAME] as head:
-                        message = prefix + head
-                    del self._outgoing[: len(message) - 1]
+                    message = self._next_message(prefix)
                     await self._websocket.send_bytes(message)
-                    if self._writing_paused and len(self._outgoing) <= WRITE_LOW_WATER:
+                    if self._writing_paused and self._outgoing_size <= WRITE_LOW_WATER:
                         self._writing_paused = False
                         self._protocol.resume_writing()
                 self._has_outgoing.clear()
@@ -196,6 +197,29 @@ class _ForwardTransport(asyncio.Transport):
             raise
         except (aiohttp.ClientError, ConnectionError, RuntimeError) as error:
             self._fail(ConnectionResetError(f"port-forward {self._description} broke while sending: {error}"))
+
+    def _next_message(self, prefix: bytes) -> bytes:
+        """The channel byte and up to MAX_FRAME queued bytes, joined: one copy per message.
+
+        Whole writes are taken while they fit; only a write larger than a message is split.
+        """
+        pieces: list[bytes | memoryview] = [prefix]
+        size = 0
+        while self._outgoing and size < MAX_FRAME:
+            piece = self._outgoing[0]
+            room = MAX_FRAME - size
+            if len(piece) > room:
+                if size:
+                    break  # the next message takes it whole, or starts splitting it
+                view = memoryview(piece)
+                pieces.append(view[:room])
+                self._outgoing[0] = view[room:]
+                size = room
+                break
+            pieces.append(self._outgoing.popleft())
+            size += len(piece)
+        self._outgoing_size -= size
+        return b"".join(pieces)
 
     async def _receive(self) -> None:
         try:

@@ -38,8 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Checks run in a thread; a shorter GIL switch interval (default 5 ms) lets the event loop answer
     # requests within a few milliseconds while a long check runs.
     sys.setswitchinterval(0.001)
+    from kubelocal import eventloops
     from kubelocal.lsp import server
 
+    # pygls runs its own asyncio.run: on uvloop when installed, for the connect it can run.
+    eventloops.install()
     language_server = server.build()
     # The imports and the schema are long-lived: keep them out of every garbage collection's walk,
     # and collect less often, since each check allocates many short-lived nodes.

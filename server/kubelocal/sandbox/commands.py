@@ -234,6 +234,7 @@ def _tail(path: pathlib.Path, lines: int = 20) -> str:
 
 def run_foreground(*, state_dir: pathlib.Path, port: int = 0) -> int:
     """Run the sandbox in this process until SIGTERM or SIGINT; returns the exit code."""
+    from kubelocal import eventloops
     from kubelocal.sandbox import cluster  # the heavy part (aiohttp, kubelet) only when serving
 
     state = running_state(state_dir)
@@ -242,7 +243,8 @@ def run_foreground(*, state_dir: pathlib.Path, port: int = 0) -> int:
             f"the sandbox is already running (pid {state.pid}); stop it first with "
             f"`kubelocal sandbox down{_state_flag(state_dir)}`"
         )
-    return asyncio.run(cluster.serve(state_dir=state_dir, port=port))
+    # On uvloop when installed, as the engine: its port-forwards move every byte through this loop.
+    return eventloops.run(cluster.serve(state_dir=state_dir, port=port))
 
 
 # ---------------------------------------------------------------------- down
