@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import copy
 import dataclasses
 import pathlib
 import sys
@@ -140,19 +139,3 @@ async def running_sandbox(directory: pathlib.Path):
             state.create(kinds.DEPLOYMENTS, deployment(name, port=port, env=env, files=mounted))
             state.create(kinds.SERVICES, service(name, port=80, target=port))
         yield Sandbox(api=api, store=state, node=fake_node, controllers=controllers)
-
-
-# Written by the Deployment controller on every rollout (the patch and its inverse are two), as
-# on a real cluster: not part of what a user declared.
-CONTROLLER_ANNOTATIONS = ("deployment.kubernetes.io/revision",)
-
-
-def comparable(workload: dict) -> dict:
-    """Every field a user sets: metadata labels/annotations and the whole spec."""
-    metadata = workload["metadata"]
-    annotations = {
-        k: v for k, v in (metadata.get("annotations") or {}).items() if k not in CONTROLLER_ANNOTATIONS
-    }
-    return copy.deepcopy(
-        {"labels": metadata.get("labels"), "annotations": annotations, "spec": workload["spec"]}
-    )

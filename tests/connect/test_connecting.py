@@ -22,8 +22,9 @@ import pathlib
 import socket
 import stat
 
+import e2e_cluster
 import pytest
-from connect_cluster import NAMESPACE, comparable
+from connect_cluster import NAMESPACE
 
 from kubelocal.engine import connecting, errors, hosts, names, recording
 from kubelocal.sandbox import kinds
@@ -79,7 +80,7 @@ def options(**overrides):
 
 
 async def test_traffic_reaches_the_workstation_and_disconnect_restores_exactly(sandbox, client):
-    original = comparable(await ready_deployment(sandbox, "greeter"))
+    original = e2e_cluster.comparable(await ready_deployment(sandbox, "greeter"))
     steps = []
     async with workstation_process() as port:
         session = await connecting.connect(client, options(workstation_ports=(port,)), progress=steps.append)
@@ -124,7 +125,7 @@ async def test_traffic_reaches_the_workstation_and_disconnect_restores_exactly(s
     assert names_of_steps[:4] == ["recover", "resolve", "restore-data", "replace"]
     assert all(step.seconds is not None and step.seconds >= 0 for step in steps if step.phase == "end")
     restored = await ready_deployment(sandbox, "greeter")
-    assert comparable(restored) == original
+    assert e2e_cluster.comparable(restored) == original
     assert sandbox.kubelocal_objects() == []
     assert not session.env_file.exists()
     assert not pathlib.Path(volume).exists()

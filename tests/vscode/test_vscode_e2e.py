@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import json
 import os
 import pathlib
@@ -77,22 +76,10 @@ LAUNCH_CONFIGURATION = {
     "program": "${workspaceFolder}/greeter.py",
 }
 WORKSTATION_GREETER = vscode_session.ROOT / "samples" / "workstation" / "greeter.py"
-CONTROLLER_ANNOTATIONS = ("deployment.kubernetes.io/revision",)
 STATUS_ID = vscode_session.EXTENSION_ID
 ARTIFACTS = pathlib.Path(__file__).resolve().parent / "artifacts"
 # Generous: two cores shared with other test suites; a cold code-server and extension host are slow.
 STEP_TIMEOUT = 90
-
-
-def comparable(workload: dict) -> dict:
-    """The Deployment as the user wrote it: labels, annotations (minus the controllers'), spec."""
-    metadata = workload["metadata"]
-    annotations = {
-        k: v for k, v in (metadata.get("annotations") or {}).items() if k not in CONTROLLER_ANNOTATIONS
-    }
-    return copy.deepcopy(
-        {"labels": metadata.get("labels"), "annotations": annotations, "spec": workload["spec"]}
-    )
 
 
 @pytest.fixture
@@ -270,7 +257,7 @@ async def test_vscode_connects_and_disconnects_through_the_palette(cluster, tmp_
     assert "successfully installed" in installed
 
     async with requesting.Client(loading.load(kubeconfig=kubeconfig)) as client:
-        original = comparable(await fetching.read(client, resources.DEPLOYMENTS, name="greeter"))
+        original = e2e_cluster.comparable(await fetching.read(client, resources.DEPLOYMENTS, name="greeter"))
         try:
             async with (
                 vscode_session.code_server(layout, folder=workspace, env=env) as url,
@@ -303,7 +290,10 @@ async def test_vscode_connects_and_disconnects_through_the_palette(cluster, tmp_
 
         # The cluster is as it was: greeter's Deployment as the user wrote it, answered by the cluster.
         await e2e_cluster.wait_ready(client, cluster.namespace, ["greeter"])
-        assert comparable(await fetching.read(client, resources.DEPLOYMENTS, name="greeter")) == original
+        assert (
+            e2e_cluster.comparable(await fetching.read(client, resources.DEPLOYMENTS, name="greeter"))
+            == original
+        )
         # The cluster's greeter greets with its ConfigMap's GREETING again.
         assert await greeting_until(client, "Hello", STEP_TIMEOUT) == "Hello"
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import json
 import pathlib
 import stat
@@ -69,26 +68,6 @@ CONNECT_STEPS = [
     "volumes",
     "environment",
 ]
-CONTROLLER_ANNOTATIONS = ("deployment.kubernetes.io/revision",)
-# What a session creates in the namespace (`engine.names`), all labelled managed-by kubelocal.
-KUBELOCAL_KINDS = (
-    resources.SECRETS,
-    resources.CONFIG_MAPS,
-    resources.JOBS,
-    resources.SERVICE_ACCOUNTS,
-    resources.ROLES,
-    resources.ROLE_BINDINGS,
-)
-
-
-def comparable(workload: dict) -> dict:
-    metadata = workload["metadata"]
-    annotations = {
-        k: v for k, v in (metadata.get("annotations") or {}).items() if k not in CONTROLLER_ANNOTATIONS
-    }
-    return copy.deepcopy(
-        {"labels": metadata.get("labels"), "annotations": annotations, "spec": workload["spec"]}
-    )
 
 
 def plain(value: Any) -> Any:
@@ -210,7 +189,7 @@ async def test_pickers_connect_with_progress_env_launch_and_disconnect(client, c
     assert "no-such-service" in str(raised.value)
     assert await states_until(client, "error") == ["connecting", "error"]
 
-    original = comparable(await read_greeter(cluster))
+    original = e2e_cluster.comparable(await read_greeter(cluster))
     client.session_changes.clear()
     session = await run(
         client, "kubelocal.server.connect", {**arguments, "service": "greeter"}, token="connect-1"
@@ -282,7 +261,7 @@ async def test_pickers_connect_with_progress_env_launch_and_disconnect(client, c
         loading.load(kubeconfig=cluster.kubeconfig, namespace=cluster.namespace)
     ) as kube:
         await e2e_cluster.wait_ready(kube, cluster.namespace, ["greeter"])
-    assert comparable(await read_greeter(cluster)) == original
+    assert e2e_cluster.comparable(await read_greeter(cluster)) == original
     assert (await run(client, "kubelocal.server.status", {}))["state"] == "disconnected"
 
 
@@ -290,7 +269,7 @@ async def test_pickers_connect_with_progress_env_launch_and_disconnect(client, c
 async def test_cancelling_connect_undoes_it(client, cluster, tmp_path, how):
     contexts = await run(client, "kubelocal.server.contexts", {})
     [current] = [row for row in contexts if row["current"]]
-    original = comparable(await read_greeter(cluster))
+    original = e2e_cluster.comparable(await read_greeter(cluster))
     client.progress_reports["connect-2"] = []
     request = asyncio.wrap_future(
         client.protocol.send_request(
@@ -338,7 +317,7 @@ async def test_cancelling_connect_undoes_it(client, cluster, tmp_path, how):
         await e2e_cluster.wait_ready(kube, cluster.namespace, ["greeter"])
         left = [
             f"{kind.kind} {item['metadata']['name']}"
-            for kind in KUBELOCAL_KINDS
+            for kind in e2e_cluster.KUBELOCAL_KINDS
             for item in await fetching.list_objects(
                 kube, kind, namespace=cluster.namespace, label_selector=names.SELECTOR_ALL
             )
@@ -348,7 +327,7 @@ async def test_cancelling_connect_undoes_it(client, cluster, tmp_path, how):
             kube, resources.PODS, namespace=cluster.namespace, label_selector="app=greeter"
         )
         assert not any(names.SESSION_LABEL in pod["metadata"].get("labels", {}) for pod in greeter_pods)
-    assert comparable(await read_greeter(cluster)) == original
+    assert e2e_cluster.comparable(await read_greeter(cluster)) == original
     assert not list((tmp_path / "home" / "sessions").glob("*.json"))
     assert (await run(client, "kubelocal.server.status", {}))["state"] == "disconnected"
 
@@ -366,21 +345,10 @@ def _title(step: str) -> str:
 
 
 async def test_a_session_of_another_process_is_reattached_and_disconnected(cluster, tmp_path):
-    original = comparable(await read_greeter(cluster))
-    cli = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "kubelocal", "connect", "--service", "greeter",
-        "--namespace", cluster.namespace, "--kubeconfig", str(cluster.kubeconfig), "--hosts-mode", "env",
-        "--json", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env=environment_for(cluster, tmp_path),
-    )  # fmt: skip
+    original = e2e_cluster.comparable(await read_greeter(cluster))
+    cli = await _cli_connect(cluster, tmp_path)
     try:
-        async with asyncio.timeout(90):
-            while True:
-                line = await cli.stdout.readline()
-                assert line, (await cli.stderr.read()).decode()
-                with contextlib.suppress(ValueError):
-                    if json.loads(line).get("event") == "connected":
-                        break
+        await _connected_event(cli)
         # The editor (re)starts: the server finds the CLI's session on disk.
         async with language_server(cluster, tmp_path) as client:
             [announced] = await _changes(client, 1)
@@ -406,7 +374,7 @@ async def test_a_session_of_another_process_is_reattached_and_disconnected(clust
             loading.load(kubeconfig=cluster.kubeconfig, namespace=cluster.namespace)
         ) as kube:
             await e2e_cluster.wait_ready(kube, cluster.namespace, ["greeter"])
-        assert comparable(await read_greeter(cluster)) == original
+        assert e2e_cluster.comparable(await read_greeter(cluster)) == original
     finally:
         if cli.returncode is None:
             cli.terminate()
@@ -414,23 +382,10 @@ async def test_a_session_of_another_process_is_reattached_and_disconnected(clust
 
 
 async def test_a_crashed_cli_session_is_recovered_by_the_next_connect_through_the_server(cluster, tmp_path):
-    original = comparable(await read_greeter(cluster))
-    cli = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "kubelocal", "connect", "--service", "greeter",
-        "--namespace", cluster.namespace, "--kubeconfig", str(cluster.kubeconfig), "--hosts-mode", "env",
-        "--json", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env=environment_for(cluster, tmp_path),
-    )  # fmt: skip
+    original = e2e_cluster.comparable(await read_greeter(cluster))
+    cli = await _cli_connect(cluster, tmp_path)
     try:
-        async with asyncio.timeout(90):
-            while True:
-                line = await cli.stdout.readline()
-                assert line, (await cli.stderr.read()).decode()
-                with contextlib.suppress(ValueError):
-                    event = json.loads(line)
-                    if event.get("event") == "connected":
-                        crashed = event["session"]
-                        break
+        crashed = (await _connected_event(cli))["session"]
     finally:
         cli.kill()
         await cli.communicate()
@@ -458,8 +413,30 @@ async def test_a_crashed_cli_session_is_recovered_by_the_next_connect_through_th
         loading.load(kubeconfig=cluster.kubeconfig, namespace=cluster.namespace)
     ) as kube:
         await e2e_cluster.wait_ready(kube, cluster.namespace, ["greeter"])
-    assert comparable(await read_greeter(cluster)) == original
+    assert e2e_cluster.comparable(await read_greeter(cluster)) == original
     assert not list((tmp_path / "home" / "sessions").glob("*.json"))
+
+
+async def _cli_connect(cluster, tmp_path) -> asyncio.subprocess.Process:
+    """`kubelocal connect --json` redirecting greeter, as a process of its own (another terminal)."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "kubelocal", "connect", "--service", "greeter",
+        "--namespace", cluster.namespace, "--kubeconfig", str(cluster.kubeconfig), "--hosts-mode", "env",
+        "--json", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env=environment_for(cluster, tmp_path),
+    )  # fmt: skip
+
+
+async def _connected_event(cli: asyncio.subprocess.Process) -> dict[str, Any]:
+    """The CLI's `connected` event; its stderr as the failure message if it ends before that."""
+    async with asyncio.timeout(90):
+        while True:
+            line = await cli.stdout.readline()
+            assert line, (await cli.stderr.read()).decode()
+            with contextlib.suppress(ValueError):
+                event = json.loads(line)
+                if event.get("event") == "connected":
+                    return event
 
 
 async def _changes(client: CommandClient, count: int, timeout: float = 10) -> list[dict[str, Any]]:
