@@ -90,9 +90,26 @@ async def socket_in(
     """A non-blocking TCP socket belonging to namespace `netns` (None: this process's)."""
     if netns is None:
         return new_socket(family)
-    return await asyncio.get_running_loop().run_in_executor(
-        executor, call_in_namespace, netns, lambda: new_socket(family)
+    return await closed_if_abandoned(
+        asyncio.get_running_loop().run_in_executor(
+            executor, call_in_namespace, netns, lambda: new_socket(family)
+        )
     )
+
+
+async def closed_if_abandoned(making: asyncio.Future[socket.socket]) -> socket.socket:
+    """The socket `making` (a thread making it in a namespace) gives; if the caller is cancelled
+    first, the socket is closed once the thread has made it, instead of leaking unowned."""
+    try:
+        return await asyncio.shield(making)
+    except asyncio.CancelledError:
+        making.add_done_callback(_close_made_socket)
+        raise
+
+
+def _close_made_socket(making: asyncio.Future[socket.socket]) -> None:
+    if not making.cancelled() and making.exception() is None:
+        making.result().close()
 
 
 async def connect_in(
@@ -130,7 +147,9 @@ async def listen_in(netns: str | None, host: str, port: int) -> socket.socket:
 
     if netns is None:
         return make()
-    return await asyncio.get_running_loop().run_in_executor(None, call_in_namespace, netns, make)
+    return await closed_if_abandoned(
+        asyncio.get_running_loop().run_in_executor(None, call_in_namespace, netns, make)
+    )
 
 
 async def run_ip(args: list[str], *, batch: list[str] | None = None) -> None:
