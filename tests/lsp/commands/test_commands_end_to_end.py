@@ -155,6 +155,15 @@ async def read_greeter(cluster) -> dict:
         return await fetching.read(kube, resources.DEPLOYMENTS, name="greeter")
 
 
+async def restored_greeter(cluster) -> dict:
+    """The greeter Deployment as the user wrote it (`e2e_cluster.comparable`), once it is ready."""
+    async with requesting.Client(
+        loading.load(kubeconfig=cluster.kubeconfig, namespace=cluster.namespace)
+    ) as kube:
+        await e2e_cluster.wait_ready(kube, cluster.namespace, ["greeter"])
+        return e2e_cluster.comparable(await fetching.read(kube, resources.DEPLOYMENTS, name="greeter"))
+
+
 async def states_until(client: CommandClient, state: str, timeout: float = 10) -> list[str]:
     async with asyncio.timeout(timeout):
         while not client.session_changes or client.session_changes[-1]["state"] != state:
@@ -257,11 +266,7 @@ async def test_pickers_connect_with_progress_env_launch_and_disconnect(client, c
     assert await run(client, "kubelocal.server.disconnect", {}) is None
     assert await states_until(client, "disconnected") == ["disconnecting", "disconnected"]
     assert not env_file.exists()
-    async with requesting.Client(
-        loading.load(kubeconfig=cluster.kubeconfig, namespace=cluster.namespace)
-    ) as kube:
-        await e2e_cluster.wait_ready(kube, cluster.namespace, ["greeter"])
-    assert e2e_cluster.comparable(await read_greeter(cluster)) == original
+    assert await restored_greeter(cluster) == original
     assert (await run(client, "kubelocal.server.status", {}))["state"] == "disconnected"
 
 
@@ -370,11 +375,7 @@ async def test_a_session_of_another_process_is_reattached_and_disconnected(clust
         async with asyncio.timeout(30):
             await cli.wait()  # the server's SIGTERM made the CLI restore and exit
         assert not list((tmp_path / "home" / "sessions").glob("*.json"))
-        async with requesting.Client(
-            loading.load(kubeconfig=cluster.kubeconfig, namespace=cluster.namespace)
-        ) as kube:
-            await e2e_cluster.wait_ready(kube, cluster.namespace, ["greeter"])
-        assert e2e_cluster.comparable(await read_greeter(cluster)) == original
+        assert await restored_greeter(cluster) == original
     finally:
         if cli.returncode is None:
             cli.terminate()
@@ -409,11 +410,7 @@ async def test_a_crashed_cli_session_is_recovered_by_the_next_connect_through_th
         env = await run(client, "kubelocal.server.env", {})
         assert env["env"]["GREETING"] == "Hello"
         assert await run(client, "kubelocal.server.disconnect", {}) is None
-    async with requesting.Client(
-        loading.load(kubeconfig=cluster.kubeconfig, namespace=cluster.namespace)
-    ) as kube:
-        await e2e_cluster.wait_ready(kube, cluster.namespace, ["greeter"])
-    assert e2e_cluster.comparable(await read_greeter(cluster)) == original
+    assert await restored_greeter(cluster) == original
     assert not list((tmp_path / "home" / "sessions").glob("*.json"))
 
 
