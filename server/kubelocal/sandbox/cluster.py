@@ -100,7 +100,10 @@ class Cluster:
                 token_factory=self.tokens.issue_service_account_token,
             )
             self.kubelet = kubelet_module.Kubelet(
-                state_dir=self.state_dir / commands.KUBELET_DIR, cluster_id=self.cluster_id, resolver=resolver
+                state_dir=self.state_dir / commands.KUBELET_DIR,
+                cluster_id=self.cluster_id,
+                resolver=resolver,
+                service_proxy=commands.service_proxy_mode(),
             )
             self.node = node.NodeLoop(store=self.store, kubelet=self.kubelet)
         app = apiserver.build_app(
@@ -128,7 +131,10 @@ class Cluster:
     def _network_mode(self) -> str:
         netns = getattr(getattr(self.kubelet, "network", None), "node_netns", None)
         if netns:
-            return f"network namespaces (node namespace {netns}); pod and service IPs answer only inside it"
+            return (
+                f"network namespaces (node namespace {netns}); pod and service IPs answer only inside it; "
+                f"services {self.kubelet.service_path}"
+            )
         return "loopback fallback (not root): pods listen on 127.244.x.y addresses of this machine"
 
     def _publish_api_endpoints(self) -> None:

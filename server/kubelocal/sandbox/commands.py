@@ -146,8 +146,23 @@ def running_state(state_dir: pathlib.Path) -> State | None:
 # ---------------------------------------------------------------------- up
 
 
+def service_proxy_mode() -> str:
+    """The service path the environment asks for (CommandError for an unknown one, before any start)."""
+    from kubelocal.sandbox.kubelet import kernelproxy
+
+    mode = os.environ.get(kernelproxy.MODE_VARIABLE) or "kernel"
+    if mode not in kernelproxy.MODES:
+        raise CommandError(
+            f"{kernelproxy.MODE_VARIABLE}={mode!r} is not a service path; use `kernel` (the default: "
+            "nftables rewrites connections to ClusterIPs, as kube-proxy does) or `userspace` (a proxy in "
+            "the sandbox process carries them)"
+        )
+    return mode
+
+
 def up(*, state_dir: pathlib.Path, port: int = 0, out: object = sys.stdout) -> State:
     """Start the sandbox in the background and return once its API answers."""
+    service_proxy_mode()
     state = running_state(state_dir)
     if state is not None:
         raise CommandError(
@@ -237,6 +252,7 @@ def run_foreground(*, state_dir: pathlib.Path, port: int = 0) -> int:
     from kubelocal import eventloops
     from kubelocal.sandbox import cluster  # the heavy part (aiohttp, kubelet) only when serving
 
+    service_proxy_mode()
     state = running_state(state_dir)
     if state is not None and state.pid != os.getpid():
         raise CommandError(

@@ -36,9 +36,13 @@ POD = {
 }
 
 
-def kubelocal(*args, timeout=60):
+def kubelocal(*args, timeout=60, env=None):
     return subprocess.run(
-        [sys.executable, "-m", "kubelocal", *args], capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "kubelocal", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -130,6 +134,8 @@ def test_up_status_kubeconfig_down_leave_nothing(tmp_path):
         assert status.returncode == 0
         report = json.loads(status.stdout)
         assert report["running"] and report["server"].startswith("https://127.0.0.1:") and report["pods"] == 0
+        # As on a real cluster, services cost no hop: kube-proxy's job is done in the kernel.
+        assert "services in the kernel (nftables DNAT" in report["mode"], report["mode"]
         path = kubelocal("sandbox", "kubeconfig", "--state-dir", str(state_dir)).stdout.strip()
         assert pathlib.Path(path) == state_dir / "kubeconfig"
         shown = kubelocal("sandbox", "kubeconfig", "--show", "--state-dir", str(state_dir)).stdout
@@ -147,6 +153,16 @@ def test_up_status_kubeconfig_down_leave_nothing(tmp_path):
     assert_nothing_left(state_dir, state, set())
     after = kubelocal("sandbox", "status", "--state-dir", str(state_dir))
     assert after.returncode == 3 and "not running" in after.stdout
+
+
+def test_an_unknown_service_path_is_refused_before_anything_starts(tmp_path):
+    state_dir = tmp_path / "state"
+    up = kubelocal(
+        "sandbox", "up", "--state-dir", str(state_dir), env={"KUBELOCAL_SANDBOX_SERVICE_PROXY": "ipvs"}
+    )
+    assert up.returncode == 1
+    assert "KUBELOCAL_SANDBOX_SERVICE_PROXY='ipvs' is not a service path; use `kernel`" in up.stderr
+    assert "Traceback" not in up.stderr and not state_dir.exists()
 
 
 def test_down_after_kill_9_with_a_running_pod_leaves_nothing(tmp_path):

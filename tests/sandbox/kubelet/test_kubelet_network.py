@@ -1,5 +1,6 @@
 """The pod network, end to end with real namespaces: pod-to-pod TCP, pod-to-service by every DNS
-name through the service proxy (round robin, reset without endpoints), pods reaching a
+name (round robin, reset without endpoints), in the kernel (nftables DNAT) and through the user-space
+proxy (sticky services, the `userspace` mode, refused rules), pods reaching a
 workstation-loopback endpoint (how they reach the API server), the workstation NOT reaching pod
 IPs or ClusterIPs, open_pod_port to a pod's own localhost (IPv4, else IPv6), stop() leaving
 nothing behind, and the clean-up of what a crashed sandbox left (processes in its namespaces)."""
@@ -9,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
+import shutil
 import socket
 import subprocess
 
@@ -23,7 +26,7 @@ from conftest import (
     wait_for,
 )
 
-from kubelocal.sandbox.kubelet import addressing, errors, network
+from kubelocal.sandbox.kubelet import addressing, errors, kernelproxy, network, node
 
 pytestmark = [pytest.mark.slow, needs_root]
 
@@ -236,3 +239,107 @@ async def test_remove_leftovers_kills_what_a_crashed_sandbox_left(cluster_id):
             orphan.kill()
             orphan.wait()
         await network.remove_leftovers(cluster_id)
+
+
+# -- the in-kernel service path (kernelproxy) -------------------------------------------------------
+
+
+def _kernel_rules(kubelet) -> str:
+    """The node namespace's kubelocal nftables table as `nft` lists it ('' when there is none)."""
+    listed = subprocess.run(
+        ["ip", "netns", "exec", kubelet.network.node_netns, "nft", "list", "table", "ip", kernelproxy.TABLE],
+        capture_output=True,
+        text=True,
+    )
+    return listed.stdout if listed.returncode == 0 else ""
+
+
+def _connections_counted(rules: str, cluster_ip: str) -> int:
+    """Connections the DNAT rule of `cluster_ip` rewrote (its counter counts first packets only)."""
+    match = re.search(rf"ip daddr {re.escape(cluster_ip)} .*counter packets (\d+)", rules)
+    assert match, f"no kernel rule for {cluster_ip} in:\n{rules}"
+    return int(match.group(1))
+
+
+async def _two_web_pods(kubelet) -> tuple[str, str]:
+    first, second = web_pod("web-a"), web_pod("web-b")
+    for pod in (first, second):
+        pod["metadata"]["labels"] = {"app": "web"}
+    return await start_ready(kubelet, first), await start_ready(kubelet, second)
+
+
+async def test_the_kernel_rewrites_cluster_ip_connections_and_follows_the_endpoints(kubelet):
+    assert shutil.which("nft"), (
+        "install nftables (apt install nftables): the sandbox's in-kernel service path"
+    )
+    ip_a, ip_b = await _two_web_pods(kubelet)
+    service = make_service("web", "10.96.0.10", [{"port": 80, "targetPort": 8080}])
+    await kubelet.set_services([service], [make_endpoints("web", [ip_a, ip_b], [{"port": 8080}])])
+    assert kubelet.service_path.startswith("in the kernel")
+    results = json.loads(await run_client(kubelet, "c1", FETCH, [f"http://web/?{i}" for i in range(4)]))
+    assert sorted(results.values()) == ["hello from web-a"] * 2 + ["hello from web-b"] * 2  # round robin
+    assert _connections_counted(_kernel_rules(kubelet), "10.96.0.10") == 4  # none went through user space
+
+    await kubelet.set_services([service], [make_endpoints("web", [ip_b], [{"port": 8080}])])
+    results = json.loads(await run_client(kubelet, "c2", FETCH, [f"http://web/?{i}" for i in range(3)]))
+    assert set(results.values()) == {"hello from web-b"}
+    assert _connections_counted(_kernel_rules(kubelet), "10.96.0.10") == 3  # a new rule, counting anew
+
+    # No ready backend: the rule goes and the user-space proxy refuses, as kube-proxy's REJECT does.
+    await kubelet.set_services([service], [])
+    assert "10.96.0.10" not in _kernel_rules(kubelet)
+    results = json.loads(await run_client(kubelet, "c3", FETCH, ["http://web/"]))
+    assert results["http://web/"].startswith("error")
+
+
+async def test_sticky_services_stay_in_user_space_and_keep_each_client_on_one_backend(kubelet):
+    ip_a, ip_b = await _two_web_pods(kubelet)
+    sticky = make_service("web", "10.96.0.12", [{"port": 80, "targetPort": 8080}], sessionAffinity="ClientIP")
+    await kubelet.set_services([sticky], [make_endpoints("web", [ip_a, ip_b], [{"port": 8080}])])
+    assert "10.96.0.12" not in _kernel_rules(kubelet)
+    results = json.loads(await run_client(kubelet, "c1", FETCH, [f"http://web/?{i}" for i in range(4)]))
+    assert len(set(results.values())) == 1 and not next(iter(results.values())).startswith("error")
+
+
+async def test_the_user_space_mode_proxies_every_service_without_kernel_rules(tmp_path, resolver, cluster_id):
+    kubelet = node.Kubelet(
+        state_dir=tmp_path / "state", cluster_id=cluster_id, resolver=resolver, service_proxy="userspace"
+    )
+    try:
+        await kubelet.start()
+        ip_a, ip_b = await _two_web_pods(kubelet)
+        service = make_service("web", "10.96.0.10", [{"port": 80, "targetPort": 8080}])
+        await kubelet.set_services([service], [make_endpoints("web", [ip_a, ip_b], [{"port": 8080}])])
+        assert kubelet.service_path == f"through the user-space proxy ({kernelproxy.MODE_VARIABLE}=userspace)"
+        results = json.loads(await run_client(kubelet, "c1", FETCH, [f"http://web/?{i}" for i in range(4)]))
+        assert set(results.values()) == {"hello from web-a", "hello from web-b"}
+        assert _kernel_rules(kubelet) == ""
+    finally:
+        await kubelet.stop()
+
+
+async def test_refused_rules_remove_the_kernel_path_and_the_user_space_proxy_takes_over(
+    kubelet, tmp_path, monkeypatch, caplog
+):
+    ip_a, ip_b = await _two_web_pods(kubelet)
+    service = make_service("web", "10.96.0.10", [{"port": 80, "targetPort": 8080}])
+    await kubelet.set_services([service], [make_endpoints("web", [ip_a], [{"port": 8080}])])
+    assert "10.96.0.10" in _kernel_rules(kubelet)
+    # An `nft` that refuses every change of the rules (but still deletes the table when asked):
+    # the old rule, which sends everything to web-a, must not outlive the refusal.
+    real_nft = shutil.which("nft")
+    fake = tmp_path / "bin" / "nft"
+    fake.parent.mkdir()
+    fake.write_text(
+        "#!/bin/sh\nscript=$(cat)\n"
+        "case \"$script\" in *flush*) echo 'Error: refused by the test' >&2; exit 1;; esac\n"
+        f'printf "%s\\n" "$script" | {real_nft} "$@"\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    await kubelet.set_services([service], [make_endpoints("web", [ip_b], [{"port": 8080}])])
+    assert "refused by the test" in caplog.text and "user-space proxy" in caplog.text
+    assert kubelet.service_path.startswith("through the user-space proxy (nftables refused the rules")
+    assert _kernel_rules(kubelet) == ""
+    results = json.loads(await run_client(kubelet, "c1", FETCH, [f"http://web/?{i}" for i in range(3)]))
+    assert set(results.values()) == {"hello from web-b"}

@@ -27,6 +27,7 @@ from kubelocal.sandbox.kubelet import (
     errors,
     hostfiles,
     images,
+    kernelproxy,
     network,
     probes,
     probing,
@@ -128,13 +129,17 @@ class Kubelet:
         cluster_id: str,
         resolver: resolving.Resolver,
         image_registry: images.Registry | None = None,
+        service_proxy: str = "kernel",
     ) -> None:
         self.state_dir = pathlib.Path(state_dir)
+        kernelproxy.why_not(mode=service_proxy, node_netns=None)  # a bad mode fails here, not at start
+        self._service_proxy_mode = service_proxy
         self.cluster_id = addressing.check_cluster_id(cluster_id)
         self.resolver = resolver
         self.images = image_registry if image_registry is not None else images.Registry()
         self.network = network.Network(cluster_id)
         self._proxy: proxying.ServiceProxy | None = None
+        self._kernel_proxy: kernelproxy.KernelProxy | None = None
         self._pods: dict[tuple[str, str], PodRuntime] = {}
         # Pods killed recently, for their final status (a deleted pod's last status write).
         self._ended: dict[tuple[str, str], PodRuntime] = {}
@@ -154,6 +159,9 @@ class Kubelet:
         self._write_python_wrappers()
         await self.network.start()
         self._proxy = proxying.ServiceProxy(node_netns=self.network.node_netns)
+        self._kernel_proxy = kernelproxy.KernelProxy(
+            node_netns=self.network.node_netns, mode=self._service_proxy_mode
+        )
         self._refresher = asyncio.get_running_loop().create_task(self._refresh_volumes_forever())
         self._started = True
 
@@ -174,6 +182,7 @@ class Kubelet:
         if self._proxy is not None:
             await self._proxy.close()
             self._proxy = None
+        self._kernel_proxy = None  # its rules live in the node namespace, which goes below
         await self.network.stop()
         shutil.rmtree(self.state_dir / "pods", ignore_errors=True)
         shutil.rmtree(self.state_dir / "bin", ignore_errors=True)
@@ -288,14 +297,26 @@ class Kubelet:
 
     # -- services ------------------------------------------------------------------------------------
 
+    @property
+    def service_path(self) -> str:
+        """How pods' connections to ClusterIPs reach backends, for the sandbox's status."""
+        kernel = self._kernel_proxy
+        if kernel is not None and kernel.active:
+            return "in the kernel (nftables DNAT, as kube-proxy)"
+        reason = kernel.why_not if kernel is not None else "the kubelet is not started"
+        return f"through the user-space proxy ({reason})"
+
     async def set_services(self, services_list: list[dict], endpoints: list[dict]) -> None:
         """Program ClusterIPs -> ready endpoints (the proxy) and every pod's hosts file."""
         self._services = list(services_list)
         self._endpoints = list(endpoints)
         table = services.proxy_table(self._services, self._endpoints)
         await self.network.set_service_addresses({ip for ip, _ in table})
+        sticky = services.sticky_frontends(self._services)
         if self._proxy is not None:
-            await self._proxy.program(table, sticky=services.sticky_frontends(self._services))
+            await self._proxy.program(table, sticky=sticky)
+        if self._kernel_proxy is not None:
+            await self._kernel_proxy.program(table, sticky=sticky)
         for pod in list(self._pods.values()):
             if pod.network_ready:
                 self._write_dns(pod)
