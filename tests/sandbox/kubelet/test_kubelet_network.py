@@ -343,3 +343,20 @@ async def test_refused_rules_remove_the_kernel_path_and_the_user_space_proxy_tak
     assert _kernel_rules(kubelet) == ""
     results = json.loads(await run_client(kubelet, "c1", FETCH, [f"http://web/?{i}" for i in range(3)]))
     assert set(results.values()) == {"hello from web-b"}
+
+
+async def test_a_kernel_without_nftables_is_found_at_start(
+    tmp_path, resolver, cluster_id, monkeypatch, caplog
+):
+    fake = tmp_path / "bin" / "nft"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'Error: Could not process rule: Operation not supported' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    kubelet = node.Kubelet(state_dir=tmp_path / "state", cluster_id=cluster_id, resolver=resolver)
+    try:
+        await kubelet.start()
+        assert kubelet.service_path.startswith("through the user-space proxy (nftables refused the rules")
+        assert "Operation not supported" in caplog.text
+    finally:
+        await kubelet.stop()

@@ -162,6 +162,9 @@ class Kubelet:
         self._kernel_proxy = kernelproxy.KernelProxy(
             node_netns=self.network.node_netns, mode=self._service_proxy_mode
         )
+        # An empty table now: a kernel that refuses nftables is found at start, so the sandbox's
+        # status names the service path it really has.
+        await self._kernel_proxy.program({})
         self._refresher = asyncio.get_running_loop().create_task(self._refresh_volumes_forever())
         self._started = True
 
