@@ -46,6 +46,8 @@ class ByteWriter(Protocol):
 
     def write(self, data: bytes) -> None: ...
 
+    def writelines(self, data: list[bytes]) -> None: ...
+
     async def drain(self) -> None: ...
 
     def is_closing(self) -> bool: ...
@@ -186,6 +188,11 @@ class TcpConnection(asyncio.Protocol):
 
     def write(self, data: bytes) -> None:
         self.transport.write(data)
+
+    def writelines(self, pieces: list[bytes]) -> None:
+        # The transport's own: sendmsg on Python 3.12+ and the engine's port-forward take the
+        # pieces without joining them first.
+        self.transport.writelines(pieces)
 
     async def drain(self) -> None:
         if self._lost:
@@ -712,9 +719,9 @@ class Session:
         self._streams.pop(stream_id, None)
 
     def _flush(self) -> None:
-        data = self._conn.data_to_send()
-        if data and not self._writer.is_closing():
-            self._writer.write(data)
+        pieces = self._conn.pieces_to_send()
+        if pieces and not self._writer.is_closing():
+            self._writer.writelines(pieces)
 
     async def _flush_and_drain(self) -> None:
         self._flush()

@@ -235,6 +235,22 @@ async def test_port_forward_keeps_order_across_writes_of_every_size(api, client)
     writer.close()
 
 
+async def test_port_forward_keeps_order_across_writelines_of_frame_sized_pieces(api, client):
+    # As the tunnel writes: small headers, each followed by a payload as large as a message.
+    api.store.create(kinds.PODS, pod("web-1"))
+    reader, writer = await forwarding.open_forward(client, pod="web-1", port=8080)
+    pieces = []
+    for index in range(6):
+        pieces.append(bytes([index]) * 9)
+        pieces.append(bytes([100 + index]) * (forwarding.MAX_FRAME - index))
+    writer.writelines(pieces)
+    await writer.drain()
+    expected = b"".join(pieces)
+    received = await asyncio.wait_for(reader.readexactly(len(expected)), 10)
+    assert received == expected
+    writer.close()
+
+
 async def test_several_forwards_at_once(api, client):
     api.store.create(kinds.PODS, pod("web-1"))
 

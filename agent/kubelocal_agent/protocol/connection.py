@@ -164,9 +164,13 @@ class Connection:
 
     def data_to_send(self) -> bytes:
         """Everything queued for the peer since the last call; empty when nothing is."""
-        data = b"".join(self._outbound)
-        self._outbound.clear()
-        return data
+        return b"".join(self.pieces_to_send())
+
+    def pieces_to_send(self) -> list[bytes]:
+        """`data_to_send` unjoined: frame headers and DATA payloads apart, for a writer that sends
+        them without copying them into one buffer first (writev, or a message it joins anyway)."""
+        pieces, self._outbound = self._outbound, []
+        return pieces
 
     # -- actions -----------------------------------------------------------------------------
 

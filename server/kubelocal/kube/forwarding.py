@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+from collections.abc import Iterable
 
 import aiohttp
 
@@ -141,6 +142,12 @@ class _ForwardTransport(asyncio.Transport):
             self._writing_paused = True
             self._protocol.pause_writing()
 
+    def writelines(self, list_of_data: Iterable[bytes | bytearray | memoryview]) -> None:
+        # Piece by piece, not joined first (asyncio's default): the tunnel's frames arrive as
+        # header and payload apart, and `_next_message` joins them with the channel byte anyway.
+        for data in list_of_data:
+            self.write(data)
+
     def can_write_eof(self) -> bool:
         return False
 
@@ -201,7 +208,7 @@ class _ForwardTransport(asyncio.Transport):
     def _next_message(self, prefix: bytes) -> bytes:
         """The channel byte and up to MAX_FRAME queued bytes, joined: one copy per message.
 
-        Whole writes are taken while they fit; only a write larger than a message is split.
+        Messages are filled: a write that does not fit whole is split, its rest starting the next.
         """
         pieces: list[bytes | memoryview] = [prefix]
         size = 0
@@ -209,12 +216,10 @@ class _ForwardTransport(asyncio.Transport):
             piece = self._outgoing[0]
             room = MAX_FRAME - size
             if len(piece) > room:
-                if size:
-                    break  # the next message takes it whole, or starts splitting it
                 view = memoryview(piece)
                 pieces.append(view[:room])
                 self._outgoing[0] = view[room:]
-                size = room
+                size = MAX_FRAME
                 break
             pieces.append(self._outgoing.popleft())
             size += len(piece)
