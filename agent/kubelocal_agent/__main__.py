@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from kubelocal_agent import restore, serving
+from kubelocal_agent import memory, restore, serving
 
 TOKEN_ENV = "KUBELOCAL_AGENT_TOKEN"
 PORTS_ENV = "KUBELOCAL_AGENT_PORTS"
@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         heartbeat_timeout=args.heartbeat_timeout,
     )
     _raise_open_file_limit()
+    memory.keep_freed_buffers()
     try:
         asyncio.run(serving.run(config))
     except KeyboardInterrupt:
