@@ -51,6 +51,7 @@ def test_pods_route_everything_via_the_node_and_the_node_has_no_way_out():
     )
     assert not any("route" in line or "forward" in line for line in node_lines)
     assert "link add vp5 type veth peer name eth0 netns kl-x-p5" in node_lines
+    assert "link set vp5 type bridge_slave hairpin on" in node_lines  # a pod reaches its own service
 
 
 def test_service_addresses_go_on_node_loopback():

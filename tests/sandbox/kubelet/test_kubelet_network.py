@@ -360,3 +360,34 @@ async def test_a_kernel_without_nftables_is_found_at_start(
         assert "Operation not supported" in caplog.text
     finally:
         await kubelet.stop()
+
+
+async def test_a_pod_reaches_itself_through_its_own_service_in_the_kernel(kubelet):
+    # Hairpin: the DNAT sends the connection back out of the bridge port it came in on (where
+    # br_netfilter is loaded: on the bridge itself).
+    code = HTTP_SERVER.replace(
+        "http.server.HTTPServer(",
+        "import threading, urllib.request, time\n"
+        "def ask():\n"
+        "    time.sleep(0.5)\n"
+        "    while True:\n"
+        "        try:\n"
+        "            answer = urllib.request.urlopen('http://self/', timeout=3).read().decode()\n"
+        "            print('SELF ' + answer, flush=True)\n"
+        "        except Exception as error:\n"
+        "            print('SELF error ' + type(error).__name__, flush=True)\n"
+        "        time.sleep(0.2)\n"
+        "threading.Thread(target=ask, daemon=True).start()\n"
+        "http.server.HTTPServer(",
+    )
+    pod = make_pod("self", [python_container(code, readinessProbe={"httpGet": {"port": 8080}})])
+    ip = await start_ready(kubelet, pod)
+    await kubelet.set_services(
+        [make_service("self", "10.96.0.20", [{"port": 80, "targetPort": 8080}])],
+        [make_endpoints("self", [ip], [{"port": 8080}])],
+    )
+    await wait_for(
+        lambda: b"SELF hello from self" in kubelet.read_log("default", "self", None),
+        what="an answer from itself",
+    )
+    assert _connections_counted(_kernel_rules(kubelet), "10.96.0.20") >= 1  # the kernel path, not user space

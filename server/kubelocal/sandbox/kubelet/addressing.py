@@ -123,11 +123,17 @@ def node_setup_commands() -> list[str]:
 
 
 def pod_link_commands(*, slot: PodSlot, pod_netns: str) -> list[str]:
-    """`ip -batch` lines, run inside the node namespace, that plug pod `slot` into the bridge."""
+    """`ip -batch` lines, run inside the node namespace, that plug pod `slot` into the bridge.
+
+    Hairpin mode lets a pod reach itself through its own service, as kubelet's hairpin-veth mode
+    does: where br_netfilter is loaded, the service's DNAT happens on the bridge, which would
+    otherwise never send a frame back out of the port it came in on.
+    """
     veth = node_side_veth(slot.index)
     return [
         f"link add {veth} type veth peer name eth0 netns {pod_netns}",
         f"link set {veth} master {BRIDGE}",
+        f"link set {veth} type bridge_slave hairpin on",
         f"link set {veth} up",
     ]
 
@@ -136,7 +142,8 @@ def pod_setup_commands(slot: PodSlot) -> list[str]:
     """`ip -batch` lines, run inside the pod namespace: address, links up, routes via the node.
 
     The default route covers the ClusterIPs (10.96.0.0/16), which the node namespace owns; the node
-    namespace has no route anywhere else and forwards nothing, so no packet leaves the machine.
+    namespace has no route beyond the pod network (it forwards only connections its service rules
+    rewrote to a pod), so no packet leaves the machine.
     """
     return [
         "link set lo up",
