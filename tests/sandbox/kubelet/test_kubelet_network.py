@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import pathlib
 import re
 import shutil
 import socket
@@ -269,6 +270,8 @@ async def _two_web_pods(kubelet) -> tuple[str, str]:
 
 
 async def test_the_kernel_rewrites_cluster_ip_connections_and_follows_the_endpoints(kubelet):
+    forwarding = pathlib.Path("/proc/sys/net/ipv4/ip_forward")
+    workstation_forwarding = forwarding.read_text()
     assert shutil.which("nft"), (
         "install nftables (apt install nftables): the sandbox's in-kernel service path"
     )
@@ -279,6 +282,10 @@ async def test_the_kernel_rewrites_cluster_ip_connections_and_follows_the_endpoi
     results = json.loads(await run_client(kubelet, "c1", FETCH, [f"http://web/?{i}" for i in range(4)]))
     assert sorted(results.values()) == ["hello from web-a"] * 2 + ["hello from web-b"] * 2  # round robin
     assert _connections_counted(_kernel_rules(kubelet), "10.96.0.10") == 4  # none went through user space
+    # Forwarding is on in the node namespace only: the workstation's own setting is never touched.
+    in_node = ["ip", "netns", "exec", kubelet.network.node_netns, "cat", str(forwarding)]
+    assert subprocess.run(in_node, capture_output=True, text=True, check=True).stdout.strip() == "1"
+    assert forwarding.read_text() == workstation_forwarding
 
     await kubelet.set_services([service], [make_endpoints("web", [ip_b], [{"port": 8080}])])
     results = json.loads(await run_client(kubelet, "c2", FETCH, [f"http://web/?{i}" for i in range(3)]))
