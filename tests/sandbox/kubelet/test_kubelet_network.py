@@ -262,6 +262,15 @@ def _connections_counted(rules: str, cluster_ip: str) -> int:
     return int(match.group(1))
 
 
+def _put_nft_first_on_path(tmp_path, monkeypatch, body: str) -> None:
+    """An `nft` of the test's own (a shell script `body`), found before the real one."""
+    fake = tmp_path / "bin" / "nft"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\n" + body)
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+
+
 async def _two_web_pods(kubelet) -> tuple[str, str]:
     first, second = web_pod("web-a"), web_pod("web-b")
     for pod in (first, second):
@@ -335,15 +344,13 @@ async def test_refused_rules_remove_the_kernel_path_and_the_user_space_proxy_tak
     # An `nft` that refuses every change of the rules (but still deletes the table when asked):
     # the old rule, which sends everything to web-a, must not outlive the refusal.
     real_nft = shutil.which("nft")
-    fake = tmp_path / "bin" / "nft"
-    fake.parent.mkdir()
-    fake.write_text(
-        "#!/bin/sh\nscript=$(cat)\n"
+    _put_nft_first_on_path(
+        tmp_path,
+        monkeypatch,
+        "script=$(cat)\n"
         "case \"$script\" in *flush*) echo 'Error: refused by the test' >&2; exit 1;; esac\n"
-        f'printf "%s\\n" "$script" | {real_nft} "$@"\n'
+        f'printf "%s\\n" "$script" | {real_nft} "$@"\n',
     )
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
     await kubelet.set_services([service], [make_endpoints("web", [ip_b], [{"port": 8080}])])
     assert "refused by the test" in caplog.text and "user-space proxy" in caplog.text
     assert kubelet.service_path.startswith("through the user-space proxy (nftables refused the rules")
@@ -355,11 +362,9 @@ async def test_refused_rules_remove_the_kernel_path_and_the_user_space_proxy_tak
 async def test_a_kernel_without_nftables_is_found_at_start(
     tmp_path, resolver, cluster_id, monkeypatch, caplog
 ):
-    fake = tmp_path / "bin" / "nft"
-    fake.parent.mkdir()
-    fake.write_text("#!/bin/sh\necho 'Error: Could not process rule: Operation not supported' >&2\nexit 1\n")
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    _put_nft_first_on_path(
+        tmp_path, monkeypatch, "echo 'Error: Could not process rule: Operation not supported' >&2\nexit 1\n"
+    )
     kubelet = node.Kubelet(state_dir=tmp_path / "state", cluster_id=cluster_id, resolver=resolver)
     try:
         await kubelet.start()

@@ -107,21 +107,7 @@ def why_not(*, mode: str, node_netns: str | None) -> str | None:
 
 async def run_nft(netns: str, script: str) -> None:
     """`nft -f -` inside `netns`; NetworkError with nft's message."""
-    command = ["ip", "netns", "exec", netns, "nft", "-f", "-"]
-    process = await asyncio.create_subprocess_exec(
-        *command,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    communicating = asyncio.ensure_future(process.communicate(script.encode()))
-    try:
-        _, stderr = await asyncio.shield(communicating)
-    except asyncio.CancelledError:
-        await asyncio.wait([communicating])  # a half-applied change is impossible, but never orphan nft
-        raise
-    if process.returncode != 0:
-        raise errors.NetworkError(f"`{' '.join(command)}` failed: {stderr.decode(errors='replace').strip()}")
+    await network.run_command(["ip", "netns", "exec", netns, "nft", "-f", "-"], stdin=script.encode())
 
 
 def _write_sysctls() -> None:

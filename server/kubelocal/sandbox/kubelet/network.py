@@ -154,27 +154,31 @@ async def listen_in(netns: str | None, host: str, port: int) -> socket.socket:
 
 async def run_ip(args: list[str], *, batch: list[str] | None = None) -> None:
     """Run `ip ARGS` (with `-batch -` lines on stdin when given); NetworkError with ip's message."""
-    command = ["ip", *args, *(["-batch", "-"] if batch is not None else [])]
+    await run_command(
+        ["ip", *args, *(["-batch", "-"] if batch is not None else [])],
+        stdin=("\n".join(batch) + "\n").encode() if batch is not None else None,
+        hint="check that the sandbox runs as root and iproute2 is installed",
+    )
+
+
+async def run_command(command: list[str], *, stdin: bytes | None, hint: str = "") -> None:
+    """Run a network tool to its end; NetworkError with its message (and `hint`) when it fails."""
     process = await asyncio.create_subprocess_exec(
         *command,
-        stdin=asyncio.subprocess.PIPE if batch is not None else asyncio.subprocess.DEVNULL,
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
-    communicating = asyncio.ensure_future(
-        process.communicate(("\n".join(batch) + "\n").encode() if batch is not None else None)
-    )
+    communicating = asyncio.ensure_future(process.communicate(stdin))
     try:
         _, stderr = await asyncio.shield(communicating)
     except asyncio.CancelledError:
-        # Let `ip` finish: a cancelled caller must not leave a namespace being made behind its back.
+        # Let the tool finish: a cancelled caller must not leave a namespace being made behind its back.
         await asyncio.wait([communicating])
         raise
     if process.returncode != 0:
-        raise errors.NetworkError(
-            f"`{' '.join(command)}` failed: {stderr.decode(errors='replace').strip()}; "
-            "check that the sandbox runs as root and iproute2 is installed"
-        )
+        message = f"`{' '.join(command)}` failed: {stderr.decode(errors='replace').strip()}"
+        raise errors.NetworkError(f"{message}; {hint}" if hint else message)
 
 
 def leftover_namespaces(cluster_id: str) -> list[str]:
